@@ -1,0 +1,57 @@
+#include "base/crc32c.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+
+namespace hanshiro::crc32c {
+namespace {
+
+// RFC 3720 (iSCSI) appendix B.4 test vectors.
+TEST(Crc32cTest, MatchesRfc3720Vectors) {
+  char buf[32];
+  std::memset(buf, 0, sizeof(buf));
+  EXPECT_EQ(Value(buf, sizeof(buf)), 0x8a9136aau);
+  std::memset(buf, 0xff, sizeof(buf));
+  EXPECT_EQ(Value(buf, sizeof(buf)), 0x62a8ab43u);
+  for (int i = 0; i < 32; ++i) buf[i] = static_cast<char>(i);
+  EXPECT_EQ(Value(buf, sizeof(buf)), 0x46dd794eu);
+  for (int i = 0; i < 32; ++i) buf[i] = static_cast<char>(31 - i);
+  EXPECT_EQ(Value(buf, sizeof(buf)), 0x113fdb5cu);
+}
+
+TEST(Crc32cTest, MatchesCheckValue) {
+  EXPECT_EQ(Value("123456789"), 0xe3069283u);
+  EXPECT_EQ(ExtendPortable(0, "123456789", 9), 0xe3069283u);
+}
+
+TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
+  std::mt19937 rng(7);
+  std::string data(300, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t n = 0; n + offset <= data.size(); n += 7) {
+      ASSERT_EQ(Value(data.data() + offset, n), ExtendPortable(0, data.data() + offset, n))
+          << "offset " << offset << " length " << n;
+    }
+  }
+}
+
+TEST(Crc32cTest, ExtendEqualsWhole) {
+  const std::string a = "hello ";
+  const std::string b = "world";
+  EXPECT_EQ(Extend(Value(a), b.data(), b.size()), Value(a + b));
+}
+
+TEST(Crc32cTest, MaskRoundTripsAndChangesValue) {
+  const uint32_t crc = Value("foo");
+  EXPECT_NE(Mask(crc), crc);
+  EXPECT_NE(Mask(Mask(crc)), crc);
+  EXPECT_EQ(Unmask(Mask(crc)), crc);
+  EXPECT_EQ(Unmask(Unmask(Mask(Mask(crc)))), crc);
+}
+
+}  // namespace
+}  // namespace hanshiro::crc32c

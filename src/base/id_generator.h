@@ -1,0 +1,36 @@
+// IdGenerator: makes version-7 EventIds that strictly increase.
+//
+// Within one millisecond the 12-bit rand_a field is a counter (RFC 9562
+// method 1); when it would wrap, or when the clock steps back, the generator
+// keeps using its last millisecond + 1 so ids never decrease. rand_b is random.
+// Borrows `clock`, which must outlive the generator. Thread-safe.
+#ifndef HANSHIRO_BASE_ID_GENERATOR_H_
+#define HANSHIRO_BASE_ID_GENERATOR_H_
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+
+#include "base/clock.h"
+#include "hanshiro/event_id.h"
+
+namespace hanshiro {
+
+class IdGenerator {
+ public:
+  explicit IdGenerator(Clock* clock);
+  IdGenerator(Clock* clock, uint64_t seed);
+
+  EventId Next();
+
+ private:
+  Clock* const clock_;
+  std::mutex mu_;
+  uint64_t last_ms_ = 0;
+  uint16_t counter_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace hanshiro
+
+#endif  // HANSHIRO_BASE_ID_GENERATOR_H_

@@ -1,0 +1,20 @@
+#include "cli/data_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace hanshiro::cli {
+namespace {
+
+TEST(DataDirTest, EnvironmentOverridesDefault) {
+  ::setenv(kDataDirEnvVar, "/srv/hanshiro", 1);
+  EXPECT_EQ(DefaultDataDir(), "/srv/hanshiro");
+  ::setenv(kDataDirEnvVar, "", 1);
+  EXPECT_EQ(DefaultDataDir(), "hanshiro-data");
+  ::unsetenv(kDataDirEnvVar);
+  EXPECT_EQ(DefaultDataDir(), "hanshiro-data");
+}
+
+}  // namespace
+}  // namespace hanshiro::cli

@@ -1,0 +1,53 @@
+// The hanshiro command: one binary that serves, ingests, queries, verifies and
+// benchmarks. Subcommands are added here as their modules land.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cli/data_dir.h"
+#include "cli/stats_command.h"
+#include "hanshiro/env.h"
+#include "hanshiro/version.h"
+
+namespace {
+
+int RunStats(const std::string& data_dir, bool as_json) {
+  auto stats = hanshiro::cli::CollectStats(hanshiro::Env::Default(), data_dir);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "hanshiro stats: %s\n", stats.status().ToString().c_str());
+    return 1;
+  }
+  const std::string out = as_json ? hanshiro::cli::FormatStatsJson(*stats) + "\n"
+                                  : hanshiro::cli::FormatStatsText(*stats);
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"HanshiroDB: a tamper-evident database for security events", "hanshiro"};
+  app.set_version_flag("--version", "hanshiro " + std::string(hanshiro::Version()));
+  app.require_subcommand(1);
+
+  std::string data_dir = hanshiro::cli::DefaultDataDir();
+  bool as_json = false;
+  CLI::App* stats = app.add_subcommand("stats", "Show what a data directory holds");
+  stats->add_option("--data-dir", data_dir, "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
+  stats->add_flag("--json", as_json, "Print one JSON object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (stats->parsed()) return RunStats(data_dir, as_json);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hanshiro: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}

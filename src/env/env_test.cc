@@ -1,0 +1,100 @@
+#include "hanshiro/env.h"
+
+#include <gtest/gtest.h>
+
+#include "env/test_dir.h"
+
+namespace hanshiro {
+namespace {
+
+using hanshiro::testing::TestDir;
+
+class PosixEnvTest : public ::testing::Test {
+ protected:
+  Env* env_ = Env::Default();
+  TestDir dir_;
+};
+
+TEST_F(PosixEnvTest, WriteThenReadBackSequentiallyAndAtOffsets) {
+  const std::string path = dir_.File("data");
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i) + ",";  // > one write buffer
+  ASSERT_TRUE(WriteStringToFile(env_, content, path, /*sync=*/true).ok());
+  EXPECT_EQ(*env_->GetFileSize(path), content.size());
+
+  auto read = ReadFileToString(env_, path);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*read, content);
+
+  auto file = env_->NewRandomAccessFile(path);
+  ASSERT_TRUE(file.ok());
+  char scratch[16];
+  std::string_view got;
+  ASSERT_TRUE((*file)->Read(10, 5, &got, scratch).ok());
+  EXPECT_EQ(got, content.substr(10, 5));
+  ASSERT_TRUE((*file)->Read(content.size() - 2, 16, &got, scratch).ok());
+  EXPECT_EQ(got, content.substr(content.size() - 2));  // short read at end of file
+}
+
+TEST_F(PosixEnvTest, AppendableFileKeepsExistingBytes) {
+  const std::string path = dir_.File("log");
+  ASSERT_TRUE(WriteStringToFile(env_, "abc", path, false).ok());
+  auto f = env_->NewAppendableFile(path);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("def").ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  EXPECT_EQ(*ReadFileToString(env_, path), "abcdef");
+  EXPECT_TRUE((*f)->Append("x").IsIOError());  // closed
+}
+
+TEST_F(PosixEnvTest, MissingFilesAreNotFoundWithThePath) {
+  const std::string path = dir_.File("absent");
+  auto r = env_->NewSequentialFile(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound());
+  EXPECT_NE(r.status().message().find(path), std::string::npos);
+  EXPECT_FALSE(env_->FileExists(path));
+  EXPECT_TRUE(env_->GetFileSize(path).status().IsNotFound());
+}
+
+TEST_F(PosixEnvTest, DirectoriesRenameTruncateAndChildren) {
+  const std::string sub = dir_.File("sub");
+  ASSERT_TRUE(env_->CreateDirIfMissing(sub).ok());
+  ASSERT_TRUE(env_->CreateDirIfMissing(sub).ok());  // idempotent
+  EXPECT_TRUE(*env_->IsDirectory(sub));
+  ASSERT_TRUE(WriteStringToFile(env_, "0123456789", JoinPath(sub, "b"), false).ok());
+  ASSERT_TRUE(WriteStringToFile(env_, "x", JoinPath(sub, "a"), false).ok());
+  EXPECT_EQ(*env_->GetChildren(sub), (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(*env_->IsDirectory(JoinPath(sub, "a")));
+
+  ASSERT_TRUE(env_->RenameFile(JoinPath(sub, "b"), JoinPath(sub, "a")).ok());  // replaces
+  EXPECT_EQ(*env_->GetChildren(sub), (std::vector<std::string>{"a"}));
+  ASSERT_TRUE(env_->TruncateFile(JoinPath(sub, "a"), 4).ok());
+  EXPECT_EQ(*ReadFileToString(env_, JoinPath(sub, "a")), "0123");
+  ASSERT_TRUE(env_->SyncDir(sub).ok());
+  ASSERT_TRUE(env_->RemoveFile(JoinPath(sub, "a")).ok());
+  ASSERT_TRUE(env_->RemoveDir(sub).ok());
+  EXPECT_FALSE(env_->FileExists(sub));
+}
+
+TEST_F(PosixEnvTest, LockIsExclusiveUntilReleased) {
+  const std::string path = dir_.File("LOCK");
+  auto first = env_->LockFile(path);
+  ASSERT_TRUE(first.ok());
+  auto second = env_->LockFile(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsBusy());
+  first->reset();
+  EXPECT_TRUE(env_->LockFile(path).ok());
+}
+
+TEST(PathTest, JoinAndDirName) {
+  EXPECT_EQ(JoinPath("a", "b"), "a/b");
+  EXPECT_EQ(JoinPath("a/", "b"), "a/b");
+  EXPECT_EQ(DirName("a/b/c"), "a/b");
+  EXPECT_EQ(DirName("c"), ".");
+  EXPECT_EQ(DirName("/c"), "/");
+}
+
+}  // namespace
+}  // namespace hanshiro

@@ -1,0 +1,115 @@
+// FaultInjectionEnv: an Env for tests that wraps another Env and can
+//   - fail the Nth write (Append) or the Nth sync from now, with any errno
+//     (EIO, ENOSPC, ...), writing nothing for the failed call;
+//   - act as a full disk: every Append fails with ENOSPC while set;
+//   - simulate a power cut (SimulatePowerLoss): every file written through it
+//     loses what was not synced, files created since their directory's last
+//     SyncDir disappear, renames not yet made durable by SyncDir are undone,
+//     and files still open become unusable (every call fails).
+// Removals are treated as durable at once. Files not written through this Env
+// are left alone. Borrows `base`, which must outlive it. Thread-safe.
+#ifndef HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
+#define HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
+
+#include <cerrno>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hanshiro/env.h"
+
+namespace hanshiro {
+
+class FaultWritableFile;
+
+class FaultInjectionEnv final : public Env {
+ public:
+  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+
+  // The nth Append (1 = the next one) through any file fails with error_number.
+  void FailWriteAt(uint64_t nth, int error_number = EIO);
+  // The nth Sync (1 = the next one) through any file fails with error_number.
+  void FailSyncAt(uint64_t nth, int error_number = EIO);
+  // While set, every Append fails with ENOSPC.
+  void SetDiskFull(bool full);
+  // Clears the faults above (not what a power cut did).
+  void ClearFaults();
+
+  // Simulates losing power now; see the class comment.
+  Status SimulatePowerLoss();
+
+  uint64_t appends() const;
+  uint64_t syncs() const;
+
+  // Env
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    return base_->NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    return base_->NewRandomAccessFile(path);
+  }
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Result<bool> IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  Status RemoveFile(const std::string& path) override;
+  Status CreateDirIfMissing(const std::string& dir) override {
+    return base_->CreateDirIfMissing(dir);
+  }
+  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status TruncateFile(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+
+ private:
+  friend class FaultWritableFile;
+
+  struct FileState {
+    uint64_t size = 0;         // bytes appended (flushed or buffered)
+    uint64_t synced_size = 0;  // bytes that survive a power cut
+  };
+  struct Rename {
+    std::string from;
+    std::string to;
+  };
+
+  Result<std::unique_ptr<WritableFile>> Wrap(const std::string& path, bool truncate);
+  // Called by files: the fault to report for this call, or OK.
+  Status NextAppendFault(const std::string& path);
+  Status NextSyncFault(const std::string& path);
+  void OnAppended(const std::string& path, uint64_t n);
+  void OnSynced(const std::string& path);
+  void Register(FaultWritableFile* file);
+  void Unregister(FaultWritableFile* file);
+
+  Env* const base_;
+  mutable std::mutex mu_;
+  std::map<std::string, FileState> files_;
+  std::set<std::string> unsynced_creations_;  // paths whose directory entry is not durable
+  std::vector<Rename> unsynced_renames_;      // oldest first
+  std::set<FaultWritableFile*> open_files_;
+  uint64_t appends_ = 0;
+  uint64_t syncs_ = 0;
+  uint64_t fail_append_at_ = 0;  // absolute append count that fails; 0 = none
+  int append_errno_ = EIO;
+  uint64_t fail_sync_at_ = 0;
+  int sync_errno_ = EIO;
+  bool disk_full_ = false;
+};
+
+}  // namespace hanshiro
+
+#endif  // HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
