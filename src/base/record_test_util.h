@@ -19,7 +19,7 @@ inline Event FullEvent() {
   e.source.ip = IpAddress::V4({192, 168, 1, 10});
   e.source.collector = "zeek-sensor-\xE6\x9D\xB1";  // "東"
   e.source.format = IngestionFormat::kZeek;
-  e.raw_data = std::string("query=evil.example\0\xff\xfe", 22);  // arbitrary bytes
+  e.raw_data = std::string("query=evil.example\0\xff\xfe", 21);  // arbitrary bytes
   e.metadata = {{"answer", "203.0.113.9"},
                 {"qtype", "A"},
                 {"user", "\xD0\x90\xD0\xBB\xD0\xB8\xD1\x81\xD0\xB0"}};  // "Алиса"
