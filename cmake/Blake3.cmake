@@ -3,11 +3,12 @@
 # build (never copied into the tree); blake3_dispatch.c picks the widest
 # instruction set the CPU supports at run time.
 file(GLOB _blake3_dirs LIST_DIRECTORIES true /usr/share/cargo/registry/blake3-*/c)
+if(NOT _blake3_dirs)
+  message(FATAL_ERROR "BLAKE3 C sources not found under /usr/share/cargo/registry: "
+                      "install librust-blake3-dev (scripts/setup.sh does)")
+endif()
 list(SORT _blake3_dirs COMPARE NATURAL ORDER DESCENDING)
 list(GET _blake3_dirs 0 BLAKE3_C_DIR)
-if(NOT BLAKE3_C_DIR OR NOT EXISTS "${BLAKE3_C_DIR}/blake3.h")
-  message(FATAL_ERROR "BLAKE3 C sources not found: install librust-blake3-dev (scripts/setup.sh)")
-endif()
 message(STATUS "BLAKE3 sources: ${BLAKE3_C_DIR}")
 
 set(_blake3_sources
@@ -21,8 +22,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
     ${BLAKE3_C_DIR}/blake3_avx2_x86-64_unix.S
     ${BLAKE3_C_DIR}/blake3_avx512_x86-64_unix.S)
   set(_blake3_defs)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+  list(APPEND _blake3_sources ${BLAKE3_C_DIR}/blake3_neon.c)
+  set(_blake3_defs BLAKE3_USE_NEON=1)
 else()
-  set(_blake3_defs BLAKE3_NO_SSE2 BLAKE3_NO_SSE41 BLAKE3_NO_AVX2 BLAKE3_NO_AVX512)
+  set(_blake3_defs BLAKE3_NO_SSE2 BLAKE3_NO_SSE41 BLAKE3_NO_AVX2 BLAKE3_NO_AVX512 BLAKE3_USE_NEON=0)
 endif()
 
 add_library(blake3 STATIC ${_blake3_sources})

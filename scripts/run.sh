@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs hanshiro on the default data directory
-# (./hanshiro-data, or $HANSHIRO_DATA_DIR). Arguments replace the default command.
+# (./hanshiro-data in the current directory, or $HANSHIRO_DATA_DIR).
+# Arguments replace the default command: scripts/run.sh stats --json
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
-scripts/setup.sh
-scripts/build.sh release >&2
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh" release >&2
 if (($# == 0)); then set -- stats; fi
-exec build/release/src/cli/hanshiro "$@"
+exec "$root/build/release/src/cli/hanshiro" "$@"

@@ -38,7 +38,9 @@ class RandomAccessFile {
 };
 
 // Appends to a file. Data reaches the OS on Flush, and the disk on Sync.
-// Destroying an open file closes it (flushing, not syncing).
+// Destroying an open file closes it (flushing, not syncing). After a failed
+// write or sync every later call fails with that first error: what reached
+// the disk is unknown, so the caller must not carry on as if it had.
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
@@ -70,7 +72,8 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
-  // True for a directory, false for anything else that exists, NotFound otherwise.
+  // True for a directory, false for anything else that exists, NotFound
+  // otherwise (including a path through a non-directory).
   virtual Result<bool> IsDirectory(const std::string& path) = 0;
   // Names (not paths) of the entries of dir, without "." and "..", sorted.
   virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;

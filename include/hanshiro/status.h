@@ -7,12 +7,23 @@
 #ifndef HANSHIRO_STATUS_H_
 #define HANSHIRO_STATUS_H_
 
-#include <cassert>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+
+// Aborts with the failed condition when `cond` is false. For invariants only
+// (bugs abort); never for disk or network input. Always on, in every build.
+#define HANSHIRO_CHECK(cond)                                                         \
+  do {                                                                               \
+    if (!(cond)) {                                                                   \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                  \
+    }                                                                                \
+  } while (0)
 
 namespace hanshiro {
 
@@ -60,9 +71,7 @@ class [[nodiscard]] Status {
   Status WithContext(std::string_view prefix) const;
 
  private:
-  Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {
-    assert(code != Code::kOk);
-  }
+  Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
 
   Code code_ = Code::kOk;
   std::string message_;
@@ -77,7 +86,7 @@ class [[nodiscard]] Result {
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   // REQUIRES: !status.ok()
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
-    assert(!status_.ok());
+    HANSHIRO_CHECK(!status_.ok());
   }
 
   bool ok() const { return value_.has_value(); }
@@ -85,15 +94,15 @@ class [[nodiscard]] Result {
 
   // REQUIRES: ok()
   T& value() & {
-    assert(ok());
+    HANSHIRO_CHECK(ok());
     return *value_;
   }
   const T& value() const& {
-    assert(ok());
+    HANSHIRO_CHECK(ok());
     return *value_;
   }
   T&& value() && {
-    assert(ok());
+    HANSHIRO_CHECK(ok());
     return std::move(*value_);
   }
   T* operator->() { return &value(); }

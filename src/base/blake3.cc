@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <vector>
 
 #include "base/blake3_batch.h"
@@ -30,7 +29,7 @@ Hash256 Hash(std::string_view input) {
 }
 
 void HashMany(std::span<const std::string_view> inputs, std::span<Hash256> out) {
-  assert(inputs.size() == out.size());
+  HANSHIRO_CHECK(inputs.size() == out.size());
   // Bucket the single-chunk inputs by block count; each bucket is one batch.
   std::array<std::vector<uint32_t>, kMaxBlocks + 1> buckets;
   for (uint32_t i = 0; i < inputs.size(); ++i) {

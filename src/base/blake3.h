@@ -1,10 +1,13 @@
 // BLAKE3 (32-byte output) over the reference C implementation, which picks
 // SSE2 / SSE4.1 / AVX2 / AVX-512 at run time.
 //
-// HashMany hashes a batch of independent inputs in one call. Inputs of at most
-// one chunk (1024 bytes) — leaf records and tree nodes — are hashed several at
-// a time in SIMD lanes, which is several times faster than one by one. Longer
-// inputs fall back to the streaming hasher. Thread-safe (no shared state).
+// HashMany hashes a batch of independent inputs in one call. For inputs of
+// at most one chunk (1024 bytes) the full 64-byte blocks before each input's
+// last block are hashed several inputs at a time in SIMD lanes; each last
+// block is compressed alone. So the gain grows with length (measured with
+// AVX-512, 1024 inputs: 1.6x at 65 bytes, 4x at 256, 9x at 1024) and inputs
+// of 64 bytes or less gain nothing. Longer inputs use the streaming hasher.
+// Thread-safe (no shared state).
 #ifndef HANSHIRO_BASE_BLAKE3_H_
 #define HANSHIRO_BASE_BLAKE3_H_
 

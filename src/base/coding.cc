@@ -84,8 +84,8 @@ bool ByteReader::ReadVarint64(uint64_t* v) {
   for (unsigned shift = 0; shift < 64; shift += 7) {
     if (p >= input_.size()) return false;
     const uint64_t byte = static_cast<uint8_t>(input_[p++]);
-    if (shift == 63 && byte > 1) return false;  // would overflow 64 bits
-    if (shift > 0 && byte == 0) return false;   // not minimal: one encoding per value
+    if (shift == 63 && byte > 1) return false;  // would overflow 64 bits [REC-16]
+    if (shift > 0 && byte == 0) return false;   // not minimal: one encoding per value [REC-16]
     result |= (byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       *v = result;

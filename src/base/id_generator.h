@@ -1,8 +1,9 @@
 // IdGenerator: makes version-7 EventIds that strictly increase.
 //
 // Within one millisecond the 12-bit rand_a field is a counter (RFC 9562
-// method 1); when it would wrap, or when the clock steps back, the generator
-// keeps using its last millisecond + 1 so ids never decrease. rand_b is random.
+// method 1). When the clock steps back the generator stays on its last
+// millisecond and keeps counting; when the counter would wrap it moves to the
+// next millisecond. So ids never decrease. rand_b is random.
 // Borrows `clock`, which must outlive the generator. Thread-safe.
 #ifndef HANSHIRO_BASE_ID_GENERATOR_H_
 #define HANSHIRO_BASE_ID_GENERATOR_H_

@@ -2,35 +2,9 @@
 
 #include <cstdint>
 
+#include "base/utf8.h"
+
 namespace hanshiro::json {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  auto cont = [&](size_t k) {
-    return i + k < s.size() && (static_cast<uint8_t>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto b1 = static_cast<uint8_t>(s[i + 1]);
-    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
-    if (b0 == 0xED && b1 > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto b1 = static_cast<uint8_t>(s[i + 1]);
-    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
-    if (b0 == 0xF4 && b1 > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 void AppendString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -39,7 +13,7 @@ void AppendString(std::string* out, std::string_view s) {
     const char c = s[i];
     const auto b = static_cast<uint8_t>(c);
     if (b >= 0x80) {
-      const size_t n = Utf8SequenceLength(s, i);
+      const size_t n = utf8::SequenceLength(s, i);
       if (n == 0) {
         out->append("\xEF\xBF\xBD");  // U+FFFD
         ++i;

@@ -148,6 +148,9 @@ IpAddress IpAddress::V6(const std::array<uint8_t, 16>& bytes) {
 }
 
 Result<IpAddress> IpAddress::Parse(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("IP address contains a NUL byte");
+  }
   const std::string s(text);  // inet_pton needs a terminated string
   std::array<uint8_t, 16> buf{};
   if (inet_pton(AF_INET, s.c_str(), buf.data()) == 1) return V4({buf[0], buf[1], buf[2], buf[3]});

@@ -54,6 +54,7 @@ TEST(ModelTest, IpAddressParsesAndPrintsBothFamilies) {
   EXPECT_EQ(v6->ToString(), "2001:db8::1");
   EXPECT_TRUE(IpAddress::Parse("10.0.0.256").status().IsInvalidArgument());
   EXPECT_FALSE(IpAddress::Parse("host.example").ok());
+  EXPECT_FALSE(IpAddress::Parse(std::string_view("10.0.0.7\0junk", 13)).ok());
 }
 
 TEST(StorageKeyTest, LayoutIsPrefixTimeBigEndianId) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "base/coding.h"
@@ -22,6 +23,16 @@ std::string EncodeOrDie(const Value& v) {
   std::string out;
   Status s = Encode(v, &out);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// Replaces the only occurrence of `from` in `bytes` with `to`.
+std::string Patch(const std::string& bytes, std::string_view from, std::string_view to) {
+  const size_t at = bytes.find(from);
+  EXPECT_NE(at, std::string::npos) << "pattern not found";
+  EXPECT_EQ(bytes.find(from, at + 1), std::string::npos) << "pattern not unique";
+  std::string out = bytes;
+  out.replace(at, from.size(), to);
   return out;
 }
 
@@ -202,7 +213,7 @@ TEST(RecordTest, EveryBitFlipIsDetectedOrCanonical) {
   }
 }
 
-TEST(RecordTest, ReportsSpecificViolations) {
+TEST(RecordTest, ReportsSpecificViolations) {  // [REC-1], [REC-3], [REC-15], [REC-5], [REC-7]
   std::string bytes = EncodeOrDie(FullEvent());
 
   std::string wrong_version = bytes;
@@ -224,7 +235,7 @@ TEST(RecordTest, ReportsSpecificViolations) {
   ExpectCorrupt(bad_type, "event.type at offset 34: unknown type code 14");
 }
 
-TEST(RecordTest, MetadataKeysOutOfOrderAreCorruption) {
+TEST(RecordTest, MetadataKeysOutOfOrderAreCorruption) {  // [REC-11]
   Event e = MinimalEvent();
   e.metadata = {{"a", "1"}, {"b", "2"}};
   std::string bytes = EncodeOrDie(e);
@@ -236,9 +247,12 @@ TEST(RecordTest, MetadataKeysOutOfOrderAreCorruption) {
   std::swap(bytes[a + 1], bytes[b + 1]);
   ExpectCorrupt(bytes, "event.metadata[1].key");
   ExpectCorrupt(bytes, "strictly ascending");
+  // A repeated key is out of order too.
+  const std::string dup = Patch(EncodeOrDie(e), "\x01" "b" "\x01" "2", "\x01" "a" "\x01" "2");
+  ExpectCorrupt(dup, "event.metadata[1].key");
 }
 
-TEST(RecordTest, HugeCountsAreRejectedBeforeAllocating) {
+TEST(RecordTest, HugeCountsAreRejectedBeforeAllocating) {  // [REC-4], [REC-12]
   // An index entry whose refs count claims 2^60 ids.
   IndexEntry x = FullIndexEntry();
   x.refs.clear();
@@ -267,12 +281,115 @@ TEST(RecordTest, HugeCountsAreRejectedBeforeAllocating) {
   ExpectCorrupt(patched, "index.field at offset 26: length 1099511627776 exceeds");
 }
 
-TEST(RecordTest, OversizedInputIsCorruption) {
+TEST(RecordTest, OversizedInputIsCorruption) {  // [REC-2]
   const std::string big(kMaxRecordBytes + 1, '\x01');
-  ExpectCorrupt(big, "exceeds the 67108864-byte limit");
+  ExpectCorrupt(big, "exceeds the 16777216-byte limit");
 }
 
-TEST(RecordTest, NonFiniteVectorElementIsCorruption) {
+TEST(RecordTest, EncodeRefusesOversizedRecordAndWritesNothing) {  // [REC-2]
+  Event e = MinimalEvent();
+  e.raw_data.assign(kMaxRecordBytes, 'x');
+  std::string out = "keep";
+  Status s = Encode(e, &out);
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("exceeds 16777216 bytes"), std::string::npos) << s.message();
+  EXPECT_EQ(out, "keep");
+}
+
+TEST(RecordTest, EncodeRefusesListsOverTheLimit) {  // [REC-4]
+  IndexEntry x = FullIndexEntry();
+  x.refs.assign(kMaxListElements + 1, EventId(1, 1));
+  ExpectInvalid(x, "index.refs: more than 65536 elements");
+  CodeArtifact c = FullArtifact();
+  c.strings.assign(kMaxListElements + 1, "");
+  ExpectInvalid(c, "code.strings: more than 65536 elements");
+  x.refs.assign(kMaxListElements, EventId(1, 1));
+  ExpectRoundTrip(x);
+}
+
+// -0.0 == +0.0, so both must encode alike: the encoder writes +0.0 and the
+// decoder refuses the bits of -0.0.
+TEST(RecordTest, NegativeZeroEncodesAsPositiveZeroAndIsRefusedOnDecode) {  // [REC-12]
+  Event neg = MinimalEvent();
+  neg.vector = {-0.0f, 1.0f};
+  Event pos = MinimalEvent();
+  pos.vector = {0.0f, 1.0f};
+  const std::string bytes = EncodeOrDie(neg);
+  EXPECT_EQ(bytes, EncodeOrDie(pos));
+  std::string patched = bytes;
+  patched[patched.size() - 5] = static_cast<char>(0x80);  // high byte of element 0
+  ExpectCorrupt(patched, "event.vector[0] at offset 63: negative zero");
+}
+
+// One broken rule at a time, each reported with its field and offset.
+TEST(RecordTest, EachRuleNamesFieldAndOffset) {
+  Event e = MinimalEvent();
+  e.type = EventType::Custom("DNSQuerx");
+  e.source.host = "hq";
+  e.source.ip = IpAddress::V4({10, 0, 0, 1});
+  e.source.collector = "cz";
+  const std::string ev = EncodeOrDie(e);
+  // Layout: 0 version, 1 kind, 2 id, 18 time, 26 time, 34 type 0xff,
+  // 35 name (9 bytes), 44 host (3), 47 ip (5), 52 collector (3), 55 format.
+  ASSERT_EQ(static_cast<uint8_t>(ev[34]), 0xff);
+  ASSERT_EQ(ev.substr(44, 3), "\x02hq");
+  ASSERT_EQ(ev[47], '\x04');
+  ASSERT_EQ(static_cast<uint8_t>(ev[55]), static_cast<uint8_t>(IngestionFormat::kRaw));
+
+  struct Case {
+    const char* rule;
+    std::string bytes;
+    std::string message;
+  };
+  std::string format_zero = ev;
+  format_zero[55] = 0;
+  std::string ip_tag = ev;
+  ip_tag[47] = 5;
+  const std::string non_minimal = Patch(ev, "\x02hq", std::string("\x82\x00hq", 4));
+
+  CodeArtifact c = FullArtifact();
+  const std::string code = EncodeOrDie(c);
+  // 0 version, 1 kind, 2 id, 18 time, 26 sha256, 58 file type, 59 size varint.
+  std::string file_type = code;
+  file_type[58] = 7;
+  std::string caps = code;
+  const size_t caps_at = 59 + VarintLength(c.size_bytes);
+  caps[caps_at + 2] = 0x10;  // bit 20
+
+  IndexEntry x = FullIndexEntry();
+  x.field = "f";
+  const std::string ix = EncodeOrDie(x);
+  const std::string empty_field = ix.substr(0, 26) + '\0' + ix.substr(28);
+  std::string too_many = ix.substr(0, ix.size() - 1 - 3 * 16);
+  PutVarint64(&too_many, kMaxListElements + 1);
+
+  const Case cases[] = {
+      {"REC-6", Patch(ev, "\x02hq", "\x02h\xff"), "event.source.host at offset 44: not valid UTF-8"},
+      {"REC-8", Patch(ev, "DNSQuerx", "DNSQuery"), "event.type name at offset 35: custom event type name is the name of a named type"},
+      {"REC-9", ip_tag, "event.source.ip at offset 47: unknown address family 5"},
+      {"REC-10", format_zero, "event.source.format at offset 55: unknown ingestion format 0"},
+      {"REC-13", file_type, "code.file_type at offset 58: unknown file type 7"},
+      {"REC-14", caps, "code.capabilities at offset " + std::to_string(caps_at) + ": unknown capability bit"},
+      {"REC-16", non_minimal, "event.source.host length at offset 44: malformed varint"},
+      {"REC-17", empty_field, "index.field at offset 26: empty"},
+      {"REC-4", too_many, "index.refs count at offset " + std::to_string(too_many.size() - 3) + ": more than 65536 elements"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.rule);
+    ExpectCorrupt(c.bytes, c.message);
+  }
+}
+
+TEST(RecordTest, TruncatedVarintIsReportedAsTruncation) {
+  Event e = MinimalEvent();
+  e.vector.assign(200, 1.0f);  // dimension 200 needs a two-byte varint
+  const std::string bytes = EncodeOrDie(e);
+  const size_t dim_at = bytes.size() - 200 * 4 - 2;
+  ExpectCorrupt(std::string_view(bytes).substr(0, dim_at + 1),
+                "event.vector dimension at offset " + std::to_string(dim_at) + ": truncated");
+}
+
+TEST(RecordTest, NonFiniteVectorElementIsCorruption) {  // [REC-12]
   Event e = MinimalEvent();
   e.vector = {1.0f};
   std::string bytes = EncodeOrDie(e);

@@ -1,6 +1,5 @@
 #include "hanshiro/storage_key.h"
 
-#include <cassert>
 #include <cstring>
 
 #include "base/coding.h"
@@ -8,7 +7,7 @@
 namespace hanshiro {
 
 StorageKey::StorageKey(ValueKind kind, int64_t time_ns, const EventId& id) {
-  assert(time_ns >= 0);
+  HANSHIRO_CHECK(time_ns >= 0);
   bytes_[0] = static_cast<uint8_t>(kind);
   char* p = reinterpret_cast<char*>(bytes_.data());
   EncodeBigEndian64(p + 1, static_cast<uint64_t>(time_ns));

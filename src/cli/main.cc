@@ -24,6 +24,13 @@ int RunStats(const std::string& data_dir, bool as_json) {
   return 0;
 }
 
+bool IsCommand(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->check_name(name)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +44,15 @@ int main(int argc, char** argv) {
   stats->add_option("--data-dir", data_dir, "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
   stats->add_flag("--json", as_json, "Print one JSON object");
 
+  if (argc == 1) {  // no command: show what there is
+    std::fputs(app.help().c_str(), stderr);
+    return 2;
+  }
+  if (argv[1][0] != '-' && !IsCommand(app, argv[1])) {
+    std::fprintf(stderr, "hanshiro: unknown command '%s' (run hanshiro --help for the list)\n",
+                 argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,7 +8,7 @@
 namespace hanshiro::cli {
 namespace {
 
-constexpr int kMaxDepth = 8;  // data directories are shallow; stop at odd symlink loops
+constexpr int kMaxDepth = 8;  // data directories are shallow; stops symlink loops
 
 Status Walk(Env* env, const std::string& root, const std::string& rel, int depth,
             DirStats* stats) {
@@ -16,15 +16,23 @@ Status Walk(Env* env, const std::string& root, const std::string& rel, int depth
   HANSHIRO_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(dir));
   for (const std::string& name : names) {
     const std::string path = JoinPath(dir, name);
-    HANSHIRO_ASSIGN_OR_RETURN(bool is_dir, env->IsDirectory(path));
-    if (is_dir) {
-      if (depth < kMaxDepth) {
+    // An entry removed while we walk (or a dangling link) is simply not there.
+    Result<bool> is_dir = env->IsDirectory(path);
+    if (!is_dir.ok() && is_dir.status().IsNotFound()) continue;
+    if (!is_dir.ok()) return is_dir.status();
+    if (*is_dir) {
+      if (depth >= kMaxDepth) {
+        stats->skipped_deep_dirs = true;
+      } else {
         HANSHIRO_RETURN_IF_ERROR(
             Walk(env, root, rel == "." ? name : JoinPath(rel, name), depth + 1, stats));
       }
       continue;
     }
-    HANSHIRO_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    Result<uint64_t> size_or = env->GetFileSize(path);
+    if (!size_or.ok() && size_or.status().IsNotFound()) continue;
+    if (!size_or.ok()) return size_or.status();
+    const uint64_t size = *size_or;
     DirStats::Usage& usage = stats->by_dir[rel];
     ++usage.files;
     usage.bytes += size;
@@ -62,6 +70,7 @@ std::string FormatStatsText(const DirStats& stats) {
   for (const auto& [dir, usage] : stats.by_dir) {
     out += fmt::format("  {:<16} {:>8} files {:>14} bytes\n", dir, usage.files, usage.bytes);
   }
+  if (stats.skipped_deep_dirs) out += "  (directories nested deeper than 8 levels not counted)\n";
   return out;
 }
 
@@ -77,7 +86,7 @@ std::string FormatStatsJson(const DirStats& stats) {
     out += json::Quote(dir);
     out += fmt::format(":{{\"files\":{},\"bytes\":{}}}", usage.files, usage.bytes);
   }
-  out += "}}";
+  out += fmt::format("}},\"skipped_deep_dirs\":{}}}", stats.skipped_deep_dirs);
   return out;
 }
 

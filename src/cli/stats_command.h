@@ -25,6 +25,8 @@ struct DirStats {
   Usage total;
   // Keyed by the path relative to the data directory ("." for the top level).
   std::map<std::string, Usage> by_dir;
+  // Directories nested more than 8 levels deep were not counted.
+  bool skipped_deep_dirs = false;
 };
 
 // NotFound is not an error here: it gives exists = false.

@@ -1,6 +1,7 @@
 #include "cli/stats_command.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "env/test_dir.h"
 
@@ -39,6 +40,16 @@ TEST(StatsCommandTest, CountsFilesAndBytesPerSubdirectory) {
   const std::string json = FormatStatsJson(*stats);
   EXPECT_NE(json.find("\"files\":3,\"bytes\":10"), std::string::npos) << json;
   EXPECT_NE(json.find("\"wal\":{\"files\":2,\"bytes\":8}"), std::string::npos) << json;
+}
+
+TEST(StatsCommandTest, SkipsDanglingLinks) {
+  TestDir dir;
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), "abc", dir.File("real"), false).ok());
+  ASSERT_EQ(::symlink(dir.File("gone").c_str(), dir.File("dangling").c_str()), 0);
+  auto stats = CollectStats(Env::Default(), dir.path());
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->total.files, 1u);
+  EXPECT_EQ(stats->total.bytes, 3u);
 }
 
 TEST(StatsCommandTest, PathThatIsAFileIsAnError) {

@@ -14,7 +14,7 @@ Status WriteStringToFile(Env* env, std::string_view data, const std::string& pat
 Result<std::string> ReadFileToString(Env* env, const std::string& path) {
   HANSHIRO_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env->NewSequentialFile(path));
   std::string out;
-  constexpr size_t kChunk = 64 * 1024;
+  constexpr size_t kChunk = size_t{64} * 1024;
   std::string scratch(kChunk, '\0');
   while (true) {
     std::string_view piece;

@@ -88,6 +88,26 @@ TEST_F(PosixEnvTest, LockIsExclusiveUntilReleased) {
   EXPECT_TRUE(env_->LockFile(path).ok());
 }
 
+// /dev/full fails every write with ENOSPC: the first error must stick, so a
+// caller never sees a later call succeed over a hole in the file.
+TEST_F(PosixEnvTest, FirstWriteErrorSticks) {
+  if (!env_->FileExists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  auto f = env_->NewAppendableFile("/dev/full");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_TRUE((*f)->Append("buffered").ok());  // stays in the user-space buffer
+  Status flush = (*f)->Flush();
+  ASSERT_TRUE(flush.IsIOError());
+  EXPECT_NE(flush.message().find("No space left on device"), std::string::npos);
+  EXPECT_EQ((*f)->Append("more").ToString(), flush.ToString());
+  EXPECT_EQ((*f)->Sync().ToString(), flush.ToString());
+  EXPECT_EQ((*f)->Close().ToString(), flush.ToString());
+}
+
+TEST_F(PosixEnvTest, PathThroughAFileIsNotFound) {
+  ASSERT_TRUE(WriteStringToFile(env_, "x", dir_.File("f"), false).ok());
+  EXPECT_TRUE(env_->IsDirectory(dir_.File("f/g")).status().IsNotFound());
+}
+
 TEST(PathTest, JoinAndDirName) {
   EXPECT_EQ(JoinPath("a", "b"), "a/b");
   EXPECT_EQ(JoinPath("a/", "b"), "a/b");

@@ -1,9 +1,25 @@
 #include "env/fault_injection_env.h"
 
 #include <algorithm>
-#include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace hanshiro {
+namespace {
+
+// "d/", "./d" and "d" name the same directory; state is kept under one form.
+std::string NormalizePath(const std::string& path) {
+  std::string out = std::filesystem::path(path).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+Status InjectedError(const char* op, const std::string& path, int error_number) {
+  return Status::IOError(std::string(op) + " " + path + ": " +
+                         std::system_category().message(error_number) + " (injected)");
+}
+
+}  // namespace
 
 // Wraps a real file; reports every append and sync to the env, which decides
 // whether it fails and remembers what is durable.
@@ -13,9 +29,14 @@ class FaultWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {
     env_->Register(this);
   }
-  ~FaultWritableFile() override { env_->Unregister(this); }
+  ~FaultWritableFile() override {
+    std::shared_lock<std::shared_mutex> gate(env_->gate_);
+    env_->Unregister(this);
+    base_.reset();
+  }
 
   Status Append(std::string_view data) override {
+    std::shared_lock<std::shared_mutex> gate(env_->gate_);
     HANSHIRO_RETURN_IF_ERROR(CheckAlive("append"));
     HANSHIRO_RETURN_IF_ERROR(env_->NextAppendFault(path_));
     HANSHIRO_RETURN_IF_ERROR(base_->Append(data));
@@ -23,10 +44,12 @@ class FaultWritableFile final : public WritableFile {
     return Status();
   }
   Status Flush() override {
+    std::shared_lock<std::shared_mutex> gate(env_->gate_);
     HANSHIRO_RETURN_IF_ERROR(CheckAlive("flush"));
     return base_->Flush();
   }
   Status Sync() override {
+    std::shared_lock<std::shared_mutex> gate(env_->gate_);
     HANSHIRO_RETURN_IF_ERROR(CheckAlive("sync"));
     HANSHIRO_RETURN_IF_ERROR(env_->NextSyncFault(path_));
     HANSHIRO_RETURN_IF_ERROR(base_->Sync());
@@ -34,17 +57,17 @@ class FaultWritableFile final : public WritableFile {
     return Status();
   }
   Status Close() override {
-    if (dead_) return Status();
+    std::shared_lock<std::shared_mutex> gate(env_->gate_);
+    HANSHIRO_RETURN_IF_ERROR(CheckAlive("close"));
     return base_->Close();
   }
 
-  // At the power cut: push buffered bytes to the file (so they can be cut
-  // off), then refuse everything.
+  // At the power cut (gate_ held exclusively): push buffered bytes to the
+  // file so they can be cut off, then refuse everything.
   void Kill() {
     (void)base_->Flush();
     dead_ = true;
   }
-  const std::string& path() const { return path_; }
 
  private:
   Status CheckAlive(const char* op) const {
@@ -53,19 +76,10 @@ class FaultWritableFile final : public WritableFile {
   }
 
   FaultInjectionEnv* const env_;
-  const std::string path_;
+  const std::string path_;  // normalized
   std::unique_ptr<WritableFile> base_;
-  bool dead_ = false;
+  bool dead_ = false;  // guarded by env_->gate_
 };
-
-namespace {
-
-Status InjectedError(const char* op, const std::string& path, int error_number) {
-  return Status::IOError(std::string(op) + " " + path + ": " + std::strerror(error_number) +
-                         " (injected)");
-}
-
-}  // namespace
 
 void FaultInjectionEnv::FailWriteAt(uint64_t nth, int error_number) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -112,8 +126,10 @@ Status FaultInjectionEnv::NextAppendFault(const std::string& path) {
 Status FaultInjectionEnv::NextSyncFault(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   ++syncs_;
-  if (syncs_ == fail_sync_at_) return InjectedError("sync", path, sync_errno_);
-  return Status();
+  if (syncs_ != fail_sync_at_) return Status();
+  FileState& f = files_[path];
+  f.lost_from = std::min(f.lost_from, f.synced_size);
+  return InjectedError("sync", path, sync_errno_);
 }
 
 void FaultInjectionEnv::OnAppended(const std::string& path, uint64_t n) {
@@ -148,6 +164,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(const std::string& path,
                                                                bool truncate) {
+  const std::string key = NormalizePath(path);
   const bool existed = base_->FileExists(path);
   uint64_t size = 0;
   if (existed && !truncate) {
@@ -161,43 +178,74 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(const std::string&
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto [it, inserted] = files_.try_emplace(path);
-    // A file this env has not seen is taken as durable up to its current size.
-    if (inserted || truncate) it->second = FileState{size, inserted ? size : 0};
-    if (!existed) unsynced_creations_.insert(path);
+    auto [it, inserted] = files_.try_emplace(key);
+    if (truncate) {
+      it->second = FileState{};
+    } else if (inserted) {
+      it->second = FileState{size, size, kNothingLost};  // unseen: durable as found
+    }
+    if (!existed) unsynced_creations_.insert(key);
   }
-  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, path, std::move(base)));
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, key, std::move(base)));
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   HANSHIRO_RETURN_IF_ERROR(base_->RemoveFile(path));
+  const std::string key = NormalizePath(path);
   std::lock_guard<std::mutex> lock(mu_);
-  files_.erase(path);
-  unsynced_creations_.erase(path);
+  files_.erase(key);
+  unsynced_creations_.erase(key);
+  return Status();
+}
+
+Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
+  const bool existed = base_->FileExists(dir);
+  HANSHIRO_RETURN_IF_ERROR(base_->CreateDirIfMissing(dir));
+  if (!existed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsynced_creations_.insert(NormalizePath(dir));
+  }
+  return Status();
+}
+
+Status FaultInjectionEnv::RemoveDir(const std::string& dir) {
+  HANSHIRO_RETURN_IF_ERROR(base_->RemoveDir(dir));
+  std::lock_guard<std::mutex> lock(mu_);
+  unsynced_creations_.erase(NormalizePath(dir));
   return Status();
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  HANSHIRO_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  const std::string from_key = NormalizePath(from);
+  const std::string to_key = NormalizePath(to);
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto node = files_.extract(from)) {
-    node.key() = to;
-    files_.insert_or_assign(to, node.mapped());
-  } else {
-    files_.erase(to);
+  // What a power cut would bring back at `to`: its durable contents, if any.
+  std::optional<std::string> replaced;
+  if (base_->FileExists(to) && unsynced_creations_.count(to_key) == 0) {
+    HANSHIRO_ASSIGN_OR_RETURN(std::string contents, ReadFileToString(base_, to));
+    if (auto it = files_.find(to_key); it != files_.end()) {
+      contents.resize(std::min<uint64_t>(contents.size(),
+                                         std::min(it->second.synced_size, it->second.lost_from)));
+    }
+    replaced = std::move(contents);
   }
-  if (unsynced_creations_.erase(from) > 0) {
-    unsynced_creations_.insert(to);  // never durable under either name
-  } else {
-    unsynced_renames_.push_back({from, to});
+  HANSHIRO_RETURN_IF_ERROR(base_->RenameFile(from, to));
+
+  files_.erase(to_key);
+  if (auto node = files_.extract(from_key)) {
+    node.key() = to_key;
+    files_.insert(std::move(node));
   }
+  const bool from_durable = unsynced_creations_.erase(from_key) == 0;
+  unsynced_creations_.erase(to_key);  // the rename record now decides its fate
+  unsynced_renames_.push_back({from_key, to_key, from_durable, std::move(replaced)});
   return Status();
 }
 
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   HANSHIRO_RETURN_IF_ERROR(base_->TruncateFile(path, size));
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = files_.find(path); it != files_.end()) {
+  if (auto it = files_.find(NormalizePath(path)); it != files_.end()) {
     it->second.size = size;
     it->second.synced_size = std::min(it->second.synced_size, size);
   }
@@ -206,29 +254,46 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   HANSHIRO_RETURN_IF_ERROR(base_->SyncDir(dir));
+  const std::string key = NormalizePath(dir);
   std::lock_guard<std::mutex> lock(mu_);
-  std::erase_if(unsynced_creations_, [&](const std::string& p) { return DirName(p) == dir; });
-  std::erase_if(unsynced_renames_, [&](const Rename& r) { return DirName(r.to) == dir; });
+  std::erase_if(unsynced_creations_, [&](const std::string& p) { return DirName(p) == key; });
+  std::erase_if(unsynced_renames_, [&](const Rename& r) { return DirName(r.to) == key; });
   return Status();
 }
 
+Status FaultInjectionEnv::RemoveTree(const std::string& path) {
+  HANSHIRO_ASSIGN_OR_RETURN(bool is_dir, base_->IsDirectory(path));
+  if (!is_dir) return base_->RemoveFile(path);
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<std::string> children, base_->GetChildren(path));
+  for (const std::string& child : children) {
+    HANSHIRO_RETURN_IF_ERROR(RemoveTree(JoinPath(path, child)));
+  }
+  return base_->RemoveDir(path);
+}
+
 Status FaultInjectionEnv::SimulatePowerLoss() {
+  std::unique_lock<std::shared_mutex> gate(gate_);
   std::lock_guard<std::mutex> lock(mu_);
   for (FaultWritableFile* f : open_files_) f->Kill();
+
   Status first_error;
   auto note = [&](Status s) {
     if (!s.ok() && first_error.ok()) first_error = std::move(s);
   };
   for (const auto& [path, state] : files_) {
-    if (state.synced_size < state.size && base_->FileExists(path)) {
-      note(base_->TruncateFile(path, state.synced_size));
-    }
-  }
-  for (const std::string& path : unsynced_creations_) {
-    if (base_->FileExists(path)) note(base_->RemoveFile(path));
+    const uint64_t keep = std::min(state.synced_size, state.lost_from);
+    if (keep < state.size && base_->FileExists(path)) note(base_->TruncateFile(path, keep));
   }
   for (auto it = unsynced_renames_.rbegin(); it != unsynced_renames_.rend(); ++it) {
-    if (base_->FileExists(it->to)) note(base_->RenameFile(it->to, it->from));
+    if (base_->FileExists(it->to)) {
+      note(it->from_durable ? base_->RenameFile(it->to, it->from) : base_->RemoveFile(it->to));
+    }
+    if (it->replaced) note(WriteStringToFile(base_, *it->replaced, it->to, /*sync=*/true));
+  }
+  // Parents sort before their children, so a vanished directory takes its
+  // contents with it and they are then skipped.
+  for (const std::string& path : unsynced_creations_) {
+    if (base_->FileExists(path)) note(RemoveTree(path));
   }
   files_.clear();
   unsynced_creations_.clear();

@@ -2,22 +2,36 @@
 //   - fail the Nth write (Append) or the Nth sync from now, with any errno
 //     (EIO, ENOSPC, ...), writing nothing for the failed call;
 //   - act as a full disk: every Append fails with ENOSPC while set;
-//   - simulate a power cut (SimulatePowerLoss): every file written through it
-//     loses what was not synced, files created since their directory's last
-//     SyncDir disappear, renames not yet made durable by SyncDir are undone,
-//     and files still open become unusable (every call fails).
-// Removals are treated as durable at once. Files not written through this Env
-// are left alone. Borrows `base`, which must outlive it. Thread-safe.
+//   - simulate a power cut (SimulatePowerLoss).
+//
+// What a power cut keeps, for everything created or written through this Env:
+//   - a file keeps the bytes that a successful Sync covered. Bytes that a
+//     failed Sync should have covered are lost even if a later Sync succeeds
+//     (the kernel may drop dirty pages after a failed fsync);
+//   - a file or directory created since its parent's last SyncDir vanishes
+//     (a directory with everything in it);
+//   - a rename not yet made durable by SyncDir of the target's directory is
+//     undone, and a file it replaced comes back;
+//   - removals are durable at once;
+//   - files still open become unusable: every call fails.
+// Files this Env did not write are left alone; a file it first opens for
+// append is taken as durable up to its size at that moment.
+//
+// Borrows `base`, which must outlive it. Thread-safe: SimulatePowerLoss may
+// run while other threads write; it waits for calls in flight to finish, and
+// later calls on files open at the cut fail.
 #ifndef HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
 #define HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
 
 #include <cerrno>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "hanshiro/env.h"
@@ -63,10 +77,8 @@ class FaultInjectionEnv final : public Env {
     return base_->GetFileSize(path);
   }
   Status RemoveFile(const std::string& path) override;
-  Status CreateDirIfMissing(const std::string& dir) override {
-    return base_->CreateDirIfMissing(dir);
-  }
-  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
+  Status CreateDirIfMissing(const std::string& dir) override;
+  Status RemoveDir(const std::string& dir) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
@@ -77,28 +89,38 @@ class FaultInjectionEnv final : public Env {
  private:
   friend class FaultWritableFile;
 
+  static constexpr uint64_t kNothingLost = std::numeric_limits<uint64_t>::max();
+
   struct FileState {
-    uint64_t size = 0;         // bytes appended (flushed or buffered)
-    uint64_t synced_size = 0;  // bytes that survive a power cut
+    uint64_t size = 0;                // bytes appended
+    uint64_t synced_size = 0;         // bytes a successful sync covered
+    uint64_t lost_from = kNothingLost;  // a failed sync lost the bytes from here on
   };
   struct Rename {
     std::string from;
     std::string to;
+    bool from_durable = true;                 // else undoing it removes `to`
+    std::optional<std::string> replaced;      // durable contents `to` had before
   };
 
   Result<std::unique_ptr<WritableFile>> Wrap(const std::string& path, bool truncate);
-  // Called by files: the fault to report for this call, or OK.
+  // Called by files, under a shared hold of gate_.
   Status NextAppendFault(const std::string& path);
   Status NextSyncFault(const std::string& path);
   void OnAppended(const std::string& path, uint64_t n);
   void OnSynced(const std::string& path);
   void Register(FaultWritableFile* file);
   void Unregister(FaultWritableFile* file);
+  Status RemoveTree(const std::string& path);
 
   Env* const base_;
+  // File calls hold it shared; SimulatePowerLoss holds it exclusively, so
+  // no call is half done at the cut. Taken before mu_.
+  std::shared_mutex gate_;
   mutable std::mutex mu_;
+  // Keys are normalized paths (NormalizePath).
   std::map<std::string, FileState> files_;
-  std::set<std::string> unsynced_creations_;  // paths whose directory entry is not durable
+  std::set<std::string> unsynced_creations_;  // files and directories
   std::vector<Rename> unsynced_renames_;      // oldest first
   std::set<FaultWritableFile*> open_files_;
   uint64_t appends_ = 0;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "env/test_dir.h"
 
 namespace hanshiro {
@@ -18,7 +22,11 @@ class FaultInjectionEnvTest : public ::testing::Test {
   }
   std::string Contents(const std::string& name) {
     auto r = ReadFileToString(Env::Default(), dir_.File(name));
-    return r.ok() ? *r : "<" + r.status().ToString() + ">";
+    if (r.ok()) return *r;
+    std::string err = "<";
+    err += r.status().ToString();
+    err += ">";
+    return err;
   }
 
   TestDir dir_;
@@ -117,6 +125,120 @@ TEST_F(FaultInjectionEnvTest, PreexistingFileOpenedForAppendKeepsItsBytes) {
   ASSERT_TRUE((*f)->Append("new").ok());
   ASSERT_TRUE(env_.SimulatePowerLoss().ok());
   EXPECT_EQ(Contents("seg"), "old|");
+}
+
+}  // namespace
+}  // namespace hanshiro
+
+namespace hanshiro {
+namespace {
+
+class FaultInjectionEnvRenameTest : public ::testing::Test {
+ protected:
+  void WriteDurable(const std::string& name, const std::string& data) {
+    auto f = env_.NewWritableFile(dir_.File(name));
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append(data).ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Close().ok());
+    ASSERT_TRUE(env_.SyncDir(dir_.path()).ok());
+  }
+  std::string Contents(const std::string& name) {
+    auto r = ReadFileToString(Env::Default(), dir_.File(name));
+    return r.ok() ? *r : std::string("<missing>");
+  }
+
+  hanshiro::testing::TestDir dir_;
+  FaultInjectionEnv env_{Env::Default()};
+};
+
+// The classic CURRENT update: write tmp, rename over the old CURRENT. Before
+// the directory sync, a power cut must leave the old CURRENT, not nothing.
+TEST_F(FaultInjectionEnvRenameTest, UndoneRenameOverExistingFileRestoresIt) {
+  WriteDurable("CURRENT", "MANIFEST-1");
+  WriteDurable("tmp", "MANIFEST-2");
+  ASSERT_TRUE(env_.RenameFile(dir_.File("tmp"), dir_.File("CURRENT")).ok());
+  EXPECT_EQ(Contents("CURRENT"), "MANIFEST-2");
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("CURRENT"), "MANIFEST-1");
+  EXPECT_EQ(Contents("tmp"), "MANIFEST-2");
+}
+
+TEST_F(FaultInjectionEnvRenameTest, RenameOfDurableFileOverUnsyncedCreationKeepsTheData) {
+  WriteDurable("A", "precious");
+  auto b = env_.NewWritableFile(dir_.File("B"));  // created, directory never synced
+  ASSERT_TRUE(b.ok());
+  b->reset();
+  ASSERT_TRUE(env_.RenameFile(dir_.File("A"), dir_.File("B")).ok());
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("A"), "precious");
+  EXPECT_FALSE(env_.FileExists(dir_.File("B")));
+}
+
+TEST_F(FaultInjectionEnvRenameTest, DirectoryPathsAreNormalized) {
+  auto f = env_.NewWritableFile(dir_.File("f"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("x").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE(env_.SyncDir(dir_.path() + "/./").ok());
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("f"), "x");
+}
+
+// After a failed fsync the kernel may drop the dirty pages: a retry that
+// succeeds does not bring those bytes back.
+TEST_F(FaultInjectionEnvRenameTest, BytesOfAFailedSyncStayLostAfterARetry) {
+  WriteDurable("wal", "old|");
+  auto f = env_.NewAppendableFile(dir_.File("wal"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("new").ok());
+  env_.FailSyncAt(1);
+  ASSERT_TRUE((*f)->Sync().IsIOError());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("wal"), "old|");
+}
+
+TEST_F(FaultInjectionEnvRenameTest, UnsyncedDirectoryVanishesWithItsFiles) {
+  const std::string sub = dir_.File("wal");
+  ASSERT_TRUE(env_.CreateDirIfMissing(sub).ok());
+  auto f = env_.NewWritableFile(JoinPath(sub, "000001.log"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("x").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE(env_.SyncDir(sub).ok());  // the file's entry, but not the directory's
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_FALSE(env_.FileExists(sub));
+}
+
+TEST_F(FaultInjectionEnvRenameTest, DirectoryMadeDurableSurvives) {
+  const std::string sub = dir_.File("wal");
+  ASSERT_TRUE(env_.CreateDirIfMissing(sub).ok());
+  ASSERT_TRUE(env_.SyncDir(dir_.path()).ok());
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_TRUE(*env_.IsDirectory(sub));
+}
+
+// A power cut while another thread appends: every append either happened
+// before the cut (and, unsynced, is cut off) or fails after it.
+TEST_F(FaultInjectionEnvRenameTest, PowerLossWhileWritingIsClean) {
+  WriteDurable("log", "");
+  auto f = env_.NewAppendableFile(dir_.File("log"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("synced").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  std::atomic<bool> failed{false};
+  std::thread writer([&] {
+    while ((*f)->Append(std::string(100, 'x')).ok()) {
+    }
+    failed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  writer.join();
+  EXPECT_TRUE(failed);
+  f->reset();
+  EXPECT_EQ(Contents("log"), "synced");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "hanshiro/env.h"
 
@@ -16,8 +17,9 @@ namespace hanshiro {
 namespace {
 
 Status PosixError(std::string_view what, const std::string& path, int error_number) {
-  std::string msg = std::string(what) + " " + path + ": " + std::strerror(error_number);
-  if (error_number == ENOENT) return Status::NotFound(std::move(msg));
+  std::string msg = std::string(what) + " " + path + ": " +
+                    std::system_category().message(error_number);  // thread-safe strerror
+  if (error_number == ENOENT || error_number == ENOTDIR) return Status::NotFound(std::move(msg));
   return Status::IOError(std::move(msg));
 }
 
@@ -76,6 +78,11 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const int fd_;
 };
 
+// Buffers appends in user space (64 KiB) and writes them on Flush, Sync or a
+// full buffer. The first write or sync error sticks: every later call returns
+// it, because after a failed write the file's tail is unknown and after a
+// failed fdatasync the kernel may have dropped the dirty pages (retrying
+// would report success for data that never reached the disk).
 class PosixWritableFile final : public WritableFile {
  public:
   static constexpr size_t kBufferBytes = 64 * 1024;
@@ -88,7 +95,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Append(std::string_view data) override {
-    if (fd_ < 0) return Status::IOError("append " + path_ + ": file is closed");
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("append"));
     if (buffer_.size() + data.size() <= kBufferBytes) {
       buffer_.append(data);
       return Status();
@@ -102,33 +109,44 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Flush() override {
-    if (fd_ < 0) return Status::IOError("flush " + path_ + ": file is closed");
-    Status s = WriteAll(buffer_);
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("flush"));
+    HANSHIRO_RETURN_IF_ERROR(WriteAll(buffer_));
     buffer_.clear();
-    return s;
+    return Status();
   }
 
   Status Sync() override {
     HANSHIRO_RETURN_IF_ERROR(Flush());
-    if (::fdatasync(fd_) != 0) return PosixError("sync", path_, errno);
+    if (::fdatasync(fd_) != 0) return Stick(PosixError("sync", path_, errno));
     return Status();
   }
 
   Status Close() override {
-    if (fd_ < 0) return Status();
-    Status s = Flush();
+    if (fd_ < 0) return error_;
+    Status s = error_.ok() ? Flush() : error_;
     if (::close(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
     fd_ = -1;
     return s;
   }
 
  private:
+  Status CheckUsable(const char* op) const {
+    if (!error_.ok()) return error_;
+    if (fd_ < 0) return Status::IOError(std::string(op) + " " + path_ + ": file is closed");
+    return Status();
+  }
+
+  Status Stick(Status s) {
+    error_ = s;
+    return s;
+  }
+
   Status WriteAll(std::string_view data) {
     while (!data.empty()) {
       const ssize_t w = ::write(fd_, data.data(), data.size());
       if (w < 0) {
         if (errno == EINTR) continue;
-        return PosixError("write", path_, errno);
+        return Stick(PosixError("write", path_, errno));
       }
       data.remove_prefix(static_cast<size_t>(w));
     }
@@ -138,6 +156,7 @@ class PosixWritableFile final : public WritableFile {
   const std::string path_;
   int fd_;
   std::string buffer_;
+  Status error_;  // the first write or sync error, sticky
 };
 
 class PosixFileLock final : public FileLock {
@@ -186,11 +205,16 @@ class PosixEnv final : public Env {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return PosixError("list", dir, errno);
     std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(d)) {
+    while (true) {
+      errno = 0;
+      const dirent* entry = ::readdir(d);
+      if (entry == nullptr) break;
       const std::string_view name = entry->d_name;
       if (name != "." && name != "..") names.emplace_back(name);
     }
+    const int err = errno;
     ::closedir(d);
+    if (err != 0) return PosixError("list", dir, err);
     std::sort(names.begin(), names.end());
     return names;
   }

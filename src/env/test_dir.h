@@ -2,6 +2,7 @@
 #ifndef HANSHIRO_ENV_TEST_DIR_H_
 #define HANSHIRO_ENV_TEST_DIR_H_
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -11,8 +12,13 @@ namespace hanshiro::testing {
 class TestDir {
  public:
   TestDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hanshiro-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "hanshiro-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    path_ = pattern;
   }
   ~TestDir() {
     std::error_code ec;
