@@ -33,8 +33,7 @@ class RandomAccessFile {
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset; fewer only at end of file. *result points
   // into scratch (which holds n bytes).
-  virtual Status Read(uint64_t offset, size_t n, std::string_view* result,
-                      char* scratch) const = 0;
+  virtual Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const = 0;
 };
 
 // Appends to a file. Data reaches the OS on Flush, and the disk on Sync.
@@ -93,8 +92,7 @@ class Env {
 };
 
 // Convenience helpers over any Env.
-Status WriteStringToFile(Env* env, std::string_view data, const std::string& path,
-                         bool sync);
+Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync);
 Result<std::string> ReadFileToString(Env* env, const std::string& path);
 // "dir/name", without doubling the slash.
 std::string JoinPath(std::string_view dir, std::string_view name);

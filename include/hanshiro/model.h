@@ -147,7 +147,7 @@ enum class FileType : uint8_t {
   kArchive = 6,
 };
 constexpr uint8_t kMaxFileType = 6;
-std::string_view FileTypeName(FileType type);  // "Unknown", "PE", "ELF", ...
+std::string_view FileTypeName(FileType type);           // "Unknown", "PE", "ELF", ...
 Result<FileType> ParseFileType(std::string_view name);  // case-insensitive
 
 // What an artifact can do, as bit flags. Serialized: bit positions are fixed.
@@ -170,7 +170,7 @@ enum class Capability : uint64_t {
 };
 constexpr int kCapabilityCount = 15;
 constexpr uint64_t kAllCapabilityBits = (1ull << kCapabilityCount) - 1;
-std::string_view CapabilityName(Capability c);  // "Network", ...
+std::string_view CapabilityName(Capability c);              // "Network", ...
 Result<Capability> ParseCapability(std::string_view name);  // case-insensitive
 
 class Capabilities {

@@ -17,12 +17,12 @@
 
 // Aborts with the failed condition when `cond` is false. For invariants only
 // (bugs abort); never for disk or network input. Always on, in every build.
-#define HANSHIRO_CHECK(cond)                                                         \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
+#define HANSHIRO_CHECK(cond)                                                        \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::abort();                                                                 \
+    }                                                                               \
   } while (0)
 
 namespace hanshiro {
@@ -121,9 +121,9 @@ class [[nodiscard]] Result {
 #define HANSHIRO_CONCAT_(a, b) HANSHIRO_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define HANSHIRO_RETURN_IF_ERROR(expr)              \
-  do {                                              \
-    ::hanshiro::Status hanshiro_status_ = (expr);   \
+#define HANSHIRO_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::hanshiro::Status hanshiro_status_ = (expr);        \
     if (!hanshiro_status_.ok()) return hanshiro_status_; \
   } while (0)
 

@@ -27,7 +27,14 @@ TEST(CodingTest, BigEndianSortsLikeNumbers) {
 }
 
 TEST(CodingTest, VarintRoundTripsAtBoundaries) {
-  std::vector<uint64_t> values = {0, 1, 127, 128, 16383, 16384, (1ull << 32) - 1, 1ull << 32,
+  std::vector<uint64_t> values = {0,
+                                  1,
+                                  127,
+                                  128,
+                                  16383,
+                                  16384,
+                                  (1ull << 32) - 1,
+                                  1ull << 32,
                                   std::numeric_limits<uint64_t>::max()};
   std::string s;
   for (uint64_t v : values) PutVarint64(&s, v);

@@ -31,7 +31,7 @@ constexpr Tables kTables = MakeTables();
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc, const char* data,
-                                                        size_t n) {
+                                                       size_t n) {
   uint64_t crc = ~init_crc;
   while (n >= 8) {
     uint64_t word;

@@ -18,8 +18,8 @@ Result<EventId> ParseCanonical(std::string_view text) {
   for (size_t i = 0; i < kCanonicalSize; ++i) {
     if (IsDashPosition(i)) {
       if (text[i] != '-') {
-        return Status::InvalidArgument("event id '" + std::string(text) + "': expected '-' at position " +
-                                       std::to_string(i));
+        return Status::InvalidArgument("event id '" + std::string(text) +
+                                       "': expected '-' at position " + std::to_string(i));
       }
       continue;
     }

@@ -1,7 +1,8 @@
+#include "hanshiro/hash.h"
+
 #include <algorithm>
 
 #include "base/hex.h"
-#include "hanshiro/hash.h"
 
 namespace hanshiro {
 

@@ -16,7 +16,7 @@ TEST(JsonTest, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(Quote("h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x94\x92"),
             "\"h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x94\x92\"");
   EXPECT_EQ(Quote("\xFF"), "\"\xEF\xBF\xBD\"");
-  EXPECT_EQ(Quote("\xC3"), "\"\xEF\xBF\xBD\"");          // truncated sequence
+  EXPECT_EQ(Quote("\xC3"), "\"\xEF\xBF\xBD\"");                  // truncated sequence
   EXPECT_EQ(Quote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
   EXPECT_EQ(Quote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }

@@ -17,10 +17,20 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 constexpr std::string_view kEventTypeNames[] = {
-    "",               "NetworkConnection", "NetworkTraffic",  "DNSQuery",
-    "HTTPRequest",    "Authentication",    "FileCreate",      "FileModify",
-    "FileDelete",     "ProcessStart",      "ProcessStop",     "MalwareDetected",
-    "AnomalyDetected", "PolicyViolation",
+    "",
+    "NetworkConnection",
+    "NetworkTraffic",
+    "DNSQuery",
+    "HTTPRequest",
+    "Authentication",
+    "FileCreate",
+    "FileModify",
+    "FileDelete",
+    "ProcessStart",
+    "ProcessStop",
+    "MalwareDetected",
+    "AnomalyDetected",
+    "PolicyViolation",
 };
 static_assert(std::size(kEventTypeNames) == kMaxNamedEventTypeCode + 1);
 
@@ -35,9 +45,9 @@ constexpr std::string_view kFileTypeNames[] = {
 static_assert(std::size(kFileTypeNames) == kMaxFileType + 1);
 
 constexpr std::string_view kCapabilityNames[] = {
-    "Network",     "FileSystem",       "Registry",    "ProcessCreation", "ProcessInjection",
-    "Persistence", "PrivilegeEscalation", "CredentialAccess", "Keylogging", "ScreenCapture",
-    "Crypto",      "AntiDebug",        "AntiVM",      "Obfuscation",     "Exfiltration",
+    "Network",     "FileSystem",          "Registry",         "ProcessCreation", "ProcessInjection",
+    "Persistence", "PrivilegeEscalation", "CredentialAccess", "Keylogging",      "ScreenCapture",
+    "Crypto",      "AntiDebug",           "AntiVM",           "Obfuscation",     "Exfiltration",
 };
 static_assert(std::size(kCapabilityNames) == kCapabilityCount);
 
@@ -64,9 +74,12 @@ std::string JoinNames(const std::string_view (&names)[N], size_t first) {
 
 std::string_view ValueKindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kLog: return "log";
-    case ValueKind::kCode: return "code";
-    case ValueKind::kIndex: return "index";
+    case ValueKind::kLog:
+      return "log";
+    case ValueKind::kCode:
+      return "code";
+    case ValueKind::kIndex:
+      return "index";
   }
   return "unknown";
 }
@@ -171,9 +184,12 @@ std::string IpAddress::ToString() const {
 
 ValueKind KindOf(const Value& value) {
   switch (value.index()) {
-    case 0: return ValueKind::kLog;
-    case 1: return ValueKind::kCode;
-    default: return ValueKind::kIndex;
+    case 0:
+      return ValueKind::kLog;
+    case 1:
+      return ValueKind::kCode;
+    default:
+      return ValueKind::kIndex;
   }
 }
 

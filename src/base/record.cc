@@ -41,7 +41,8 @@ Status ValidateEvent(const Event& e) {
   if (e.type.code == EventTypeCode::kCustom) {
     v.Check("event.type", CheckCustomTypeName(e.type.custom_name));
   } else {
-    v.Check("event.type", code == 0 || code > kMaxNamedEventTypeCode ? "unknown type code" : nullptr);
+    v.Check("event.type",
+            code == 0 || code > kMaxNamedEventTypeCode ? "unknown type code" : nullptr);
     v.Check("event.type", e.type.custom_name.empty() ? nullptr : "named type with a custom name");
   }
   v.Check("event.source.host", CheckText(e.source.host));
@@ -166,9 +167,12 @@ void EncodeIndex(const IndexEntry& x, std::string* out) {
 
 Status Validate(const Value& value) {
   switch (KindOf(value)) {
-    case ValueKind::kLog: return ValidateEvent(std::get<Event>(value));
-    case ValueKind::kCode: return ValidateCode(std::get<CodeArtifact>(value));
-    case ValueKind::kIndex: return ValidateIndex(std::get<IndexEntry>(value));
+    case ValueKind::kLog:
+      return ValidateEvent(std::get<Event>(value));
+    case ValueKind::kCode:
+      return ValidateCode(std::get<CodeArtifact>(value));
+    case ValueKind::kIndex:
+      return ValidateIndex(std::get<IndexEntry>(value));
   }
   return Status::InvalidArgument("unknown value kind");
 }

@@ -87,8 +87,9 @@ class FieldReader {
     HANSHIRO_RETURN_IF_ERROR(Varint(field.With(" length"), &n));
     std::string_view bytes;
     if (n > r_.remaining() || !r_.ReadBytes(static_cast<size_t>(n), &bytes)) {
-      return Fail(field, *at, "length " + std::to_string(n) + " exceeds the " +
-                                  std::to_string(r_.remaining()) + " bytes left");
+      return Fail(field, *at,
+                  "length " + std::to_string(n) + " exceeds the " + std::to_string(r_.remaining()) +
+                      " bytes left");
     }
     out->assign(bytes.data(), bytes.size());
     return Status();
@@ -111,8 +112,9 @@ class FieldReader {
     HANSHIRO_RETURN_IF_ERROR(Varint(field, &count));
     if (const char* why = CheckListSize(count)) return Fail(field, at, why);
     if (count > r_.remaining() / min_element_bytes) {
-      return Fail(field, at, "count " + std::to_string(count) + " exceeds what the " +
-                                 std::to_string(r_.remaining()) + " bytes left can hold");
+      return Fail(field, at,
+                  "count " + std::to_string(count) + " exceeds what the " +
+                      std::to_string(r_.remaining()) + " bytes left can hold");
     }
     *n = static_cast<size_t>(count);
     return Status();

@@ -16,9 +16,9 @@
 
 namespace hanshiro::record {
 
-constexpr uint8_t kFormatVersion = 1;            // [REC-1]
-constexpr size_t kMaxRecordBytes = 16u << 20;    // [REC-2]
-constexpr size_t kMaxListElements = 65'536;      // [REC-4]
+constexpr uint8_t kFormatVersion = 1;          // [REC-1]
+constexpr size_t kMaxRecordBytes = 16u << 20;  // [REC-2]
+constexpr size_t kMaxListElements = 65'536;    // [REC-4]
 constexpr size_t kIdBytes = 16;
 constexpr size_t kSha256Bytes = 32;
 

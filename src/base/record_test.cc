@@ -240,15 +240,31 @@ TEST(RecordTest, MetadataKeysOutOfOrderAreCorruption) {  // [REC-11]
   e.metadata = {{"a", "1"}, {"b", "2"}};
   std::string bytes = EncodeOrDie(e);
   // Swap the single-byte keys "a" and "b" in place.
-  const size_t a = bytes.find("\x01" "a" "\x01" "1");
-  const size_t b = bytes.find("\x01" "b" "\x01" "2");
+  const size_t a = bytes.find(
+      "\x01"
+      "a"
+      "\x01"
+      "1");
+  const size_t b = bytes.find(
+      "\x01"
+      "b"
+      "\x01"
+      "2");
   ASSERT_NE(a, std::string::npos);
   ASSERT_NE(b, std::string::npos);
   std::swap(bytes[a + 1], bytes[b + 1]);
   ExpectCorrupt(bytes, "event.metadata[1].key");
   ExpectCorrupt(bytes, "strictly ascending");
   // A repeated key is out of order too.
-  const std::string dup = Patch(EncodeOrDie(e), "\x01" "b" "\x01" "2", "\x01" "a" "\x01" "2");
+  const std::string dup = Patch(EncodeOrDie(e),
+                                "\x01"
+                                "b"
+                                "\x01"
+                                "2",
+                                "\x01"
+                                "a"
+                                "\x01"
+                                "2");
   ExpectCorrupt(dup, "event.metadata[1].key");
 }
 
@@ -364,15 +380,20 @@ TEST(RecordTest, EachRuleNamesFieldAndOffset) {
   PutVarint64(&too_many, kMaxListElements + 1);
 
   const Case cases[] = {
-      {"REC-6", Patch(ev, "\x02hq", "\x02h\xff"), "event.source.host at offset 44: not valid UTF-8"},
-      {"REC-8", Patch(ev, "DNSQuerx", "DNSQuery"), "event.type name at offset 35: custom event type name is the name of a named type"},
+      {"REC-6", Patch(ev, "\x02hq", "\x02h\xff"),
+       "event.source.host at offset 44: not valid UTF-8"},
+      {"REC-8", Patch(ev, "DNSQuerx", "DNSQuery"),
+       "event.type name at offset 35: custom event type name is the name of a named type"},
       {"REC-9", ip_tag, "event.source.ip at offset 47: unknown address family 5"},
       {"REC-10", format_zero, "event.source.format at offset 55: unknown ingestion format 0"},
       {"REC-13", file_type, "code.file_type at offset 58: unknown file type 7"},
-      {"REC-14", caps, "code.capabilities at offset " + std::to_string(caps_at) + ": unknown capability bit"},
+      {"REC-14", caps,
+       "code.capabilities at offset " + std::to_string(caps_at) + ": unknown capability bit"},
       {"REC-16", non_minimal, "event.source.host length at offset 44: malformed varint"},
       {"REC-17", empty_field, "index.field at offset 26: empty"},
-      {"REC-4", too_many, "index.refs count at offset " + std::to_string(too_many.size() - 3) + ": more than 65536 elements"},
+      {"REC-4", too_many,
+       "index.refs count at offset " + std::to_string(too_many.size() - 3) +
+           ": more than 65536 elements"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.rule);

@@ -42,8 +42,9 @@ inline CodeArtifact FullArtifact() {
   for (size_t i = 0; i < c.sha256.size(); ++i) c.sha256[i] = static_cast<uint8_t>(0xa0 + i);
   c.file_type = FileType::kPe;
   c.size_bytes = 345'088;
-  c.capabilities.Set(Capability::kNetwork).Set(Capability::kProcessInjection).Set(
-      Capability::kExfiltration);
+  c.capabilities.Set(Capability::kNetwork)
+      .Set(Capability::kProcessInjection)
+      .Set(Capability::kExfiltration);
   c.file_names = {"invoice.pdf.exe", "svch0st.exe"};
   c.imports = {"kernel32.dll!VirtualAllocEx", "ws2_32.dll!connect"};
   c.strings = {"http://198.51.100.4/gate.php", "", "Mozilla/5.0"};

@@ -4,13 +4,20 @@ namespace hanshiro {
 
 std::string_view CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kNotFound: return "not found";
-    case Status::Code::kInvalidArgument: return "invalid argument";
-    case Status::Code::kIOError: return "I/O error";
-    case Status::Code::kCorruption: return "corruption";
-    case Status::Code::kIntegrityBroken: return "integrity broken";
-    case Status::Code::kBusy: return "busy";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kNotFound:
+      return "not found";
+    case Status::Code::kInvalidArgument:
+      return "invalid argument";
+    case Status::Code::kIOError:
+      return "I/O error";
+    case Status::Code::kCorruption:
+      return "corruption";
+    case Status::Code::kIntegrityBroken:
+      return "integrity broken";
+    case Status::Code::kBusy:
+      return "busy";
   }
   return "unknown";
 }

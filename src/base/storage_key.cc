@@ -20,7 +20,8 @@ StorageKey StorageKey::For(const Value& value) {
 
 Result<StorageKey> StorageKey::Decode(std::string_view bytes) {
   if (bytes.size() != kSize) {
-    return Status::Corruption("storage key: expected 25 bytes, got " + std::to_string(bytes.size()));
+    return Status::Corruption("storage key: expected 25 bytes, got " +
+                              std::to_string(bytes.size()));
   }
   const auto prefix = static_cast<uint8_t>(bytes[0]);
   if (prefix < 0x01 || prefix > 0x03) {

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   std::string data_dir = hanshiro::cli::DefaultDataDir();
   bool as_json = false;
   CLI::App* stats = app.add_subcommand("stats", "Show what a data directory holds");
-  stats->add_option("--data-dir", data_dir, "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
+  stats->add_option("--data-dir", data_dir,
+                    "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
   stats->add_flag("--json", as_json, "Print one JSON object");
 
   if (argc == 1) {  // no command: show what there is

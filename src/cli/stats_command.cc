@@ -10,8 +10,7 @@ namespace {
 
 constexpr int kMaxDepth = 8;  // data directories are shallow; stops symlink loops
 
-Status Walk(Env* env, const std::string& root, const std::string& rel, int depth,
-            DirStats* stats) {
+Status Walk(Env* env, const std::string& root, const std::string& rel, int depth, DirStats* stats) {
   const std::string dir = rel == "." ? root : JoinPath(root, rel);
   HANSHIRO_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(dir));
   for (const std::string& name : names) {

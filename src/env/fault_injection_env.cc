@@ -163,7 +163,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(const std::string& path,
-                                                               bool truncate) {
+                                                              bool truncate) {
   const std::string key = NormalizePath(path);
   const bool existed = base_->FileExists(path);
   uint64_t size = 0;

@@ -92,15 +92,15 @@ class FaultInjectionEnv final : public Env {
   static constexpr uint64_t kNothingLost = std::numeric_limits<uint64_t>::max();
 
   struct FileState {
-    uint64_t size = 0;                // bytes appended
-    uint64_t synced_size = 0;         // bytes a successful sync covered
+    uint64_t size = 0;                  // bytes appended
+    uint64_t synced_size = 0;           // bytes a successful sync covered
     uint64_t lost_from = kNothingLost;  // a failed sync lost the bytes from here on
   };
   struct Rename {
     std::string from;
     std::string to;
-    bool from_durable = true;                 // else undoing it removes `to`
-    std::optional<std::string> replaced;      // durable contents `to` had before
+    bool from_durable = true;             // else undoing it removes `to`
+    std::optional<std::string> replaced;  // durable contents `to` had before
   };
 
   Result<std::unique_ptr<WritableFile>> Wrap(const std::string& path, bool truncate);
