@@ -13,7 +13,11 @@ case "$config" in
 esac
 
 launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  # Cache hits across checkouts in different directories (CI clones afresh).
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+fi
 
 cmake -S . -B "build/$config" -G Ninja "${flags[@]}" "${launcher[@]}" >/dev/null
 cmake --build "build/$config"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/hex.h"
 #include "hanshiro/storage_key.h"
 
 namespace hanshiro {
@@ -67,6 +68,13 @@ TEST(StorageKeyTest, LayoutIsPrefixTimeBigEndianId) {
   EXPECT_EQ(key.kind(), ValueKind::kLog);
   EXPECT_EQ(key.time_ns(), 0x1122334455667788ll);
   EXPECT_EQ(key.id(), id);
+}
+
+// The worked example of docs/format/storage_key.md.
+TEST(StorageKeyTest, MatchesDocumentedExample) {
+  const StorageKey key(ValueKind::kLog, 1'700'000'000'123'456'789,
+                       *EventId::Parse("0190a3c2-7b1e-7c4d-8f00-0123456789ab"));
+  EXPECT_EQ(HexEncode(key.view()), "01" "17979cfe3d85cd15" "0190a3c27b1e7c4d8f000123456789ab");
 }
 
 TEST(StorageKeyTest, OrdersByKindThenTimeThenIdLikeBytes) {

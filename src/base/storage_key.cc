@@ -19,15 +19,15 @@ StorageKey StorageKey::For(const Value& value) {
 }
 
 Result<StorageKey> StorageKey::Decode(std::string_view bytes) {
-  if (bytes.size() != kSize) {
+  if (bytes.size() != kSize) {  // [KEY-1]
     return Status::Corruption("storage key: expected 25 bytes, got " +
                               std::to_string(bytes.size()));
   }
   const auto prefix = static_cast<uint8_t>(bytes[0]);
-  if (prefix < 0x01 || prefix > 0x03) {
+  if (prefix < 0x01 || prefix > 0x03) {  // [KEY-2]
     return Status::Corruption("storage key: unknown kind prefix " + std::to_string(prefix));
   }
-  if (static_cast<uint8_t>(bytes[1]) & 0x80) {
+  if (static_cast<uint8_t>(bytes[1]) & 0x80) {  // [KEY-3]
     return Status::Corruption("storage key: time is negative (top bit set)");
   }
   StorageKey key;
