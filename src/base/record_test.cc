@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include "base/coding.h"
 #include "base/record_format.h"
@@ -83,6 +84,108 @@ TEST(RecordTest, RoundTripsMaximalValues) {
   c.file_type = static_cast<FileType>(kMaxFileType);
   c.strings.assign(5000, "s");
   ExpectRoundTrip(c);
+}
+
+// Random valid values of every kind: text mixing 1- to 4-byte UTF-8
+// sequences, random bytes, lists and vectors of random sizes.
+class RandomValues {
+ public:
+  explicit RandomValues(uint64_t seed) : rng_(seed) {}
+
+  Value Next() {
+    switch (Below(3)) {
+      case 0: return NextEvent();
+      case 1: return NextArtifact();
+      default: return NextIndexEntry();
+    }
+  }
+
+ private:
+  uint64_t Below(uint64_t n) { return rng_() % n; }
+  int64_t Time() { return static_cast<int64_t>(rng_() >> 1); }
+  EventId Id() { return EventId(rng_(), rng_()); }
+
+  std::string Text(size_t max_chars) {
+    static const char* const kPieces[] = {"a", "Z", "0", " ", "\"", "\\", "\n",
+                                          "\xC3\xA9", "\xE6\x9D\xB1", "\xF0\x9F\x94\x92"};
+    std::string s;
+    for (size_t n = Below(max_chars + 1); n > 0; --n) s += kPieces[Below(std::size(kPieces))];
+    return s;
+  }
+  std::string Bytes(size_t max) {
+    std::string s(Below(max + 1), '\0');
+    for (char& c : s) c = static_cast<char>(rng_());
+    return s;
+  }
+  std::vector<std::string> Texts() {
+    std::vector<std::string> v(Below(5));
+    for (auto& s : v) s = Text(12);
+    return v;
+  }
+  std::vector<EventId> Ids() {
+    std::vector<EventId> v(Below(5));
+    for (auto& id : v) id = Id();
+    return v;
+  }
+  std::vector<float> Vector() {
+    std::vector<float> v(Below(3) == 0 ? 0 : Below(64));
+    std::uniform_real_distribution<float> d(-1e6f, 1e6f);
+    for (float& x : v) x = d(rng_);
+    return v;
+  }
+
+  Event NextEvent() {
+    Event e;
+    e.id = Id();
+    e.event_time_ns = Time();
+    e.ingest_time_ns = Time();
+    e.type = Below(4) == 0 ? EventType::Custom(std::string("Custom") + Text(8))
+                           : EventType::Named(static_cast<EventTypeCode>(1 + Below(13)));
+    e.source.host = Text(20);
+    if (Below(2) == 0) e.source.ip = IpAddress::V4({10, 0, 0, static_cast<uint8_t>(rng_())});
+    e.source.collector = Text(10);
+    e.source.format = static_cast<IngestionFormat>(1 + Below(kMaxIngestionFormat));
+    e.raw_data = Bytes(300);
+    for (size_t n = Below(6); n > 0; --n) e.metadata[std::string("k") + Text(6)] = Text(16);
+    e.vector = Vector();
+    return e;
+  }
+
+  CodeArtifact NextArtifact() {
+    CodeArtifact c;
+    c.id = Id();
+    c.first_seen_ns = Time();
+    for (auto& b : c.sha256) b = static_cast<uint8_t>(rng_());
+    c.file_type = static_cast<FileType>(Below(kMaxFileType + 1));
+    c.size_bytes = rng_();
+    c.capabilities = Capabilities(rng_() & kAllCapabilityBits);
+    c.file_names = Texts();
+    c.imports = Texts();
+    c.strings = Texts();
+    c.related_log_ids = Ids();
+    c.vector = Vector();
+    return c;
+  }
+
+  IndexEntry NextIndexEntry() {
+    IndexEntry x;
+    x.id = Id();
+    x.time_ns = Time();
+    x.field = std::string("f") + Text(10);
+    x.value = Text(30);
+    x.refs = Ids();
+    return x;
+  }
+
+  std::mt19937_64 rng_;
+};
+
+TEST(RecordTest, RoundTripsRandomValues) {
+  RandomValues values(20261124);
+  for (int i = 0; i < 3000; ++i) {
+    SCOPED_TRACE(i);
+    ExpectRoundTrip(values.Next());
+  }
 }
 
 TEST(RecordTest, LayoutStartsWithVersionKindIdAndTime) {

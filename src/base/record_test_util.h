@@ -63,8 +63,16 @@ inline IndexEntry FullIndexEntry() {
   return x;
 }
 
+// Only the required fields of an index entry.
+inline IndexEntry MinimalIndexEntry() {
+  IndexEntry x;
+  x.field = "f";
+  return x;
+}
+
 inline std::vector<Value> SampleValues() {
-  return {FullEvent(), MinimalEvent(), FullArtifact(), CodeArtifact{}, FullIndexEntry()};
+  return {FullEvent(),    MinimalEvent(),   FullArtifact(),
+          CodeArtifact{}, FullIndexEntry(), MinimalIndexEntry()};
 }
 
 }  // namespace hanshiro::testing
