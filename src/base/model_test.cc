@@ -74,7 +74,10 @@ TEST(StorageKeyTest, LayoutIsPrefixTimeBigEndianId) {
 TEST(StorageKeyTest, MatchesDocumentedExample) {
   const StorageKey key(ValueKind::kLog, 1'700'000'000'123'456'789,
                        *EventId::Parse("0190a3c2-7b1e-7c4d-8f00-0123456789ab"));
-  EXPECT_EQ(HexEncode(key.view()), "01" "17979cfe3d85cd15" "0190a3c27b1e7c4d8f000123456789ab");
+  EXPECT_EQ(HexEncode(key.view()),
+            "01"
+            "17979cfe3d85cd15"
+            "0190a3c27b1e7c4d8f000123456789ab");
 }
 
 TEST(StorageKeyTest, OrdersByKindThenTimeThenIdLikeBytes) {

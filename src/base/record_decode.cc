@@ -1,6 +1,7 @@
 // record::Decode: untrusted bytes to a Value, checking every rule of
 // docs/format/record.md and naming the field and offset of the first broken one.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "base/coding.h"
@@ -74,7 +75,8 @@ class FieldReader {
     // otherwise too long, overflowing or not minimal [REC-16].
     std::string_view rest;
     (void)ByteReader(r_).ReadBytes(std::min(r_.remaining(), kMaxVarint64Bytes), &rest);
-    const bool ended = std::any_of(rest.begin(), rest.end(),
+    const bool ended = rest.size() == kMaxVarint64Bytes ||
+                       std::any_of(rest.begin(), rest.end(),
                                    [](char c) { return (static_cast<uint8_t>(c) & 0x80) == 0; });
     return ended ? Fail(field, at, "malformed varint (overlong, overflowing or not minimal)")
                  : Truncated(field);
@@ -147,14 +149,16 @@ class FieldReader {
     if (dim > kMaxVectorDim) return Fail(field, at, "dimension over 4096");  // [REC-12]
     out->resize(dim);
     for (size_t i = 0; i < dim; ++i) {
+      const size_t element_at = r_.offset();
       uint32_t bits = 0;
       (void)r_.ReadFixed32(&bits);  // cannot fail: Count checked that 4 * dim bytes remain
-      std::memcpy(&(*out)[i], &bits, sizeof(bits));
-      if (IsNegativeZero((*out)[i])) {
-        return Fail(Field(field.name, static_cast<int64_t>(i)), at, "negative zero");
-      }
+      float& x = (*out)[i];
+      std::memcpy(&x, &bits, sizeof(bits));
+      const char* why = !std::isfinite(x)   ? "not finite"
+                        : IsNegativeZero(x) ? "negative zero"
+                                            : nullptr;
+      if (why != nullptr) return Fail(Field(field.name, static_cast<int64_t>(i)), element_at, why);
     }
-    if (const char* why = CheckVector(*out)) return Fail(field, at, why);
     return Status();
   }
 
@@ -289,11 +293,12 @@ Status DecodeIndex(FieldReader& r, IndexEntry* x) {
 }  // namespace
 
 Result<Value> Decode(std::string_view bytes) {
-  if (bytes.size() > kMaxRecordBytes) {  // [REC-2]
-    return Status::Corruption("record: size " + std::to_string(bytes.size()) + " exceeds the " +
-                              std::to_string(kMaxRecordBytes) + "-byte limit");
-  }
   FieldReader r(bytes);
+  if (bytes.size() > kMaxRecordBytes) {  // [REC-2]
+    return r.Fail("size", 0,
+                  std::to_string(bytes.size()) + " bytes exceeds the " +
+                      std::to_string(kMaxRecordBytes) + "-byte limit");
+  }
   uint8_t version = 0;
   uint8_t kind = 0;
   HANSHIRO_RETURN_IF_ERROR(r.U8("version", &version));

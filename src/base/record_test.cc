@@ -94,9 +94,12 @@ class RandomValues {
 
   Value Next() {
     switch (Below(3)) {
-      case 0: return NextEvent();
-      case 1: return NextArtifact();
-      default: return NextIndexEntry();
+      case 0:
+        return NextEvent();
+      case 1:
+        return NextArtifact();
+      default:
+        return NextIndexEntry();
     }
   }
 
@@ -106,8 +109,8 @@ class RandomValues {
   EventId Id() { return EventId(rng_(), rng_()); }
 
   std::string Text(size_t max_chars) {
-    static const char* const kPieces[] = {"a", "Z", "0", " ", "\"", "\\", "\n",
-                                          "\xC3\xA9", "\xE6\x9D\xB1", "\xF0\x9F\x94\x92"};
+    static const char* const kPieces[] = {
+        "a", "Z", "0", " ", "\"", "\\", "\n", "\xC3\xA9", "\xE6\x9D\xB1", "\xF0\x9F\x94\x92"};
     std::string s;
     for (size_t n = Below(max_chars + 1); n > 0; --n) s += kPieces[Below(std::size(kPieces))];
     return s;
@@ -402,7 +405,7 @@ TEST(RecordTest, HugeCountsAreRejectedBeforeAllocating) {  // [REC-4], [REC-12]
 
 TEST(RecordTest, OversizedInputIsCorruption) {  // [REC-2]
   const std::string big(kMaxRecordBytes + 1, '\x01');
-  ExpectCorrupt(big, "exceeds the 16777216-byte limit");
+  ExpectCorrupt(big, "record: size at offset 0: 16777217 bytes exceeds the 16777216-byte limit");
 }
 
 TEST(RecordTest, EncodeRefusesOversizedRecordAndWritesNothing) {  // [REC-2]
@@ -437,7 +440,7 @@ TEST(RecordTest, NegativeZeroEncodesAsPositiveZeroAndIsRefusedOnDecode) {  // [R
   EXPECT_EQ(bytes, EncodeOrDie(pos));
   std::string patched = bytes;
   patched[patched.size() - 5] = static_cast<char>(0x80);  // high byte of element 0
-  ExpectCorrupt(patched, "event.vector[0] at offset 63: negative zero");
+  ExpectCorrupt(patched, "event.vector[0] at offset 64: negative zero");
 }
 
 // One broken rule at a time, each reported with its field and offset.
@@ -504,6 +507,14 @@ TEST(RecordTest, EachRuleNamesFieldAndOffset) {
   }
 }
 
+TEST(RecordTest, OverlongVarintIsMalformedNotTruncated) {  // [REC-16]
+  IndexEntry x = FullIndexEntry();
+  const std::string ix = EncodeOrDie(x);
+  // The field length (offset 26) replaced by ten continuation bytes.
+  const std::string overlong = ix.substr(0, 26) + std::string(10, '\x80') + ix.substr(27);
+  ExpectCorrupt(overlong, "index.field length at offset 26: malformed varint");
+}
+
 TEST(RecordTest, TruncatedVarintIsReportedAsTruncation) {
   Event e = MinimalEvent();
   e.vector.assign(200, 1.0f);  // dimension 200 needs a two-byte varint
@@ -519,8 +530,8 @@ TEST(RecordTest, NonFiniteVectorElementIsCorruption) {  // [REC-12]
   std::string bytes = EncodeOrDie(e);
   const float inf = std::numeric_limits<float>::infinity();
   std::memcpy(&bytes[bytes.size() - 4], &inf, 4);
-  ExpectCorrupt(bytes, "event.vector");
-  ExpectCorrupt(bytes, "not finite");
+  ExpectCorrupt(bytes,
+                "event.vector[0] at offset " + std::to_string(bytes.size() - 4) + ": not finite");
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
 // The hanshiro command: one binary that serves, ingests, queries, verifies and
 // benchmarks. Subcommands are added here as their modules land.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/data_dir.h"
 #include "cli/stats_command.h"

@@ -9,7 +9,10 @@ namespace {
 
 // "d/", "./d" and "d" name the same directory; state is kept under one form.
 std::string NormalizePath(const std::string& path) {
-  std::string out = std::filesystem::path(path).lexically_normal().string();
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec) p = path;
+  std::string out = p.lexically_normal().string();
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
 }
@@ -35,31 +38,32 @@ class FaultWritableFile final : public WritableFile {
     base_.reset();
   }
 
+  // Like the POSIX file, the first error (injected or real) sticks.
   Status Append(std::string_view data) override {
     std::shared_lock<std::shared_mutex> gate(env_->gate_);
-    HANSHIRO_RETURN_IF_ERROR(CheckAlive("append"));
-    HANSHIRO_RETURN_IF_ERROR(env_->NextAppendFault(path_));
-    HANSHIRO_RETURN_IF_ERROR(base_->Append(data));
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("append"));
+    HANSHIRO_RETURN_IF_ERROR(Stick(env_->NextAppendFault(path_)));
+    HANSHIRO_RETURN_IF_ERROR(Stick(base_->Append(data)));
     env_->OnAppended(path_, data.size());
     return Status();
   }
   Status Flush() override {
     std::shared_lock<std::shared_mutex> gate(env_->gate_);
-    HANSHIRO_RETURN_IF_ERROR(CheckAlive("flush"));
-    return base_->Flush();
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("flush"));
+    return Stick(base_->Flush());
   }
   Status Sync() override {
     std::shared_lock<std::shared_mutex> gate(env_->gate_);
-    HANSHIRO_RETURN_IF_ERROR(CheckAlive("sync"));
-    HANSHIRO_RETURN_IF_ERROR(env_->NextSyncFault(path_));
-    HANSHIRO_RETURN_IF_ERROR(base_->Sync());
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("sync"));
+    HANSHIRO_RETURN_IF_ERROR(Stick(env_->NextSyncFault(path_)));
+    HANSHIRO_RETURN_IF_ERROR(Stick(base_->Sync()));
     env_->OnSynced(path_);
     return Status();
   }
   Status Close() override {
     std::shared_lock<std::shared_mutex> gate(env_->gate_);
-    HANSHIRO_RETURN_IF_ERROR(CheckAlive("close"));
-    return base_->Close();
+    HANSHIRO_RETURN_IF_ERROR(CheckUsable("close"));
+    return Stick(base_->Close());
   }
 
   // At the power cut (gate_ held exclusively): push buffered bytes to the
@@ -70,15 +74,22 @@ class FaultWritableFile final : public WritableFile {
   }
 
  private:
-  Status CheckAlive(const char* op) const {
-    if (!dead_) return Status();
-    return Status::IOError(std::string(op) + " " + path_ + ": file lost in simulated power cut");
+  Status CheckUsable(const char* op) const {
+    if (dead_) {
+      return Status::IOError(std::string(op) + " " + path_ + ": file lost in simulated power cut");
+    }
+    return error_;
+  }
+  Status Stick(Status s) {
+    if (!s.ok() && error_.ok()) error_ = s;
+    return s;
   }
 
   FaultInjectionEnv* const env_;
   const std::string path_;  // normalized
   std::unique_ptr<WritableFile> base_;
   bool dead_ = false;  // guarded by env_->gate_
+  Status error_;       // the first failure; not thread-safe, like any WritableFile
 };
 
 void FaultInjectionEnv::FailWriteAt(uint64_t nth, int error_number) {
@@ -162,8 +173,14 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
   return Wrap(path, /*truncate=*/false);
 }
 
+FaultInjectionEnv::~FaultInjectionEnv() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HANSHIRO_CHECK(open_files_.empty());  // files must not outlive their Env
+}
+
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(const std::string& path,
                                                               bool truncate) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   const std::string key = NormalizePath(path);
   const bool existed = base_->FileExists(path);
   uint64_t size = 0;
@@ -190,15 +207,19 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(const std::string&
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   HANSHIRO_RETURN_IF_ERROR(base_->RemoveFile(path));
   const std::string key = NormalizePath(path);
   std::lock_guard<std::mutex> lock(mu_);
   files_.erase(key);
   unsynced_creations_.erase(key);
+  // The removal is durable at once, and so is a pending rename onto this name.
+  std::erase_if(unsynced_renames_, [&](const Rename& r) { return r.to == key; });
   return Status();
 }
 
 Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   const bool existed = base_->FileExists(dir);
   HANSHIRO_RETURN_IF_ERROR(base_->CreateDirIfMissing(dir));
   if (!existed) {
@@ -209,6 +230,7 @@ Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
 }
 
 Status FaultInjectionEnv::RemoveDir(const std::string& dir) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   HANSHIRO_RETURN_IF_ERROR(base_->RemoveDir(dir));
   std::lock_guard<std::mutex> lock(mu_);
   unsynced_creations_.erase(NormalizePath(dir));
@@ -216,12 +238,14 @@ Status FaultInjectionEnv::RemoveDir(const std::string& dir) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   const std::string from_key = NormalizePath(from);
   const std::string to_key = NormalizePath(to);
   std::lock_guard<std::mutex> lock(mu_);
   // What a power cut would bring back at `to`: its durable contents, if any.
   std::optional<std::string> replaced;
-  if (base_->FileExists(to) && unsynced_creations_.count(to_key) == 0) {
+  const Result<bool> to_is_dir = base_->IsDirectory(to);
+  if (to_is_dir.ok() && !*to_is_dir && unsynced_creations_.count(to_key) == 0) {
     HANSHIRO_ASSIGN_OR_RETURN(std::string contents, ReadFileToString(base_, to));
     if (auto it = files_.find(to_key); it != files_.end()) {
       contents.resize(std::min<uint64_t>(contents.size(),
@@ -243,16 +267,20 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 }
 
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   HANSHIRO_RETURN_IF_ERROR(base_->TruncateFile(path, size));
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = files_.find(NormalizePath(path)); it != files_.end()) {
-    it->second.size = size;
-    it->second.synced_size = std::min(it->second.synced_size, size);
+    FileState& f = it->second;
+    f.size = size;
+    f.synced_size = std::min(f.synced_size, size);
+    if (size <= f.lost_from) f.lost_from = kNothingLost;  // the lost bytes are gone anyway
   }
   return Status();
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  std::shared_lock<std::shared_mutex> gate(gate_);
   HANSHIRO_RETURN_IF_ERROR(base_->SyncDir(dir));
   const std::string key = NormalizePath(dir);
   std::lock_guard<std::mutex> lock(mu_);
@@ -285,6 +313,8 @@ Status FaultInjectionEnv::SimulatePowerLoss() {
     if (keep < state.size && base_->FileExists(path)) note(base_->TruncateFile(path, keep));
   }
   for (auto it = unsynced_renames_.rbegin(); it != unsynced_renames_.rend(); ++it) {
+    // A file created at the old name since is not durable; the old entry wins.
+    if (it->from_durable) unsynced_creations_.erase(it->from);
     if (base_->FileExists(it->to)) {
       note(it->from_durable ? base_->RenameFile(it->to, it->from) : base_->RemoveFile(it->to));
     }

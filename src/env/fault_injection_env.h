@@ -4,22 +4,28 @@
 //   - act as a full disk: every Append fails with ENOSPC while set;
 //   - simulate a power cut (SimulatePowerLoss).
 //
+// Files behave like the POSIX ones: the first write or sync error, injected
+// or real, sticks to the file (every later call returns it).
+//
 // What a power cut keeps, for everything created or written through this Env:
-//   - a file keeps the bytes that a successful Sync covered. Bytes that a
-//     failed Sync should have covered are lost even if a later Sync succeeds
-//     (the kernel may drop dirty pages after a failed fsync);
+//   - a file keeps the bytes that a successful Sync covered, except that a
+//     failed Sync loses everything from the first byte it should have covered
+//     onwards, even if a later Sync (after reopening) succeeds: the kernel
+//     may drop dirty pages after a failed fsync;
 //   - a file or directory created since its parent's last SyncDir vanishes
 //     (a directory with everything in it);
 //   - a rename not yet made durable by SyncDir of the target's directory is
 //     undone, and a file it replaced comes back;
-//   - removals are durable at once;
+//   - removals are durable at once (with any pending rename onto the name);
 //   - files still open become unusable: every call fails.
 // Files this Env did not write are left alone; a file it first opens for
 // append is taken as durable up to its size at that moment.
 //
+// Paths are compared after making them absolute and normal ("d/./f" = "d/f").
+// Files must not be renamed while open, and must be destroyed before the Env.
 // Borrows `base`, which must outlive it. Thread-safe: SimulatePowerLoss may
-// run while other threads write; it waits for calls in flight to finish, and
-// later calls on files open at the cut fail.
+// run while other threads write; it waits for calls in flight (on files and
+// on the Env) to finish, and later calls on files open at the cut fail.
 #ifndef HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
 #define HANSHIRO_ENV_FAULT_INJECTION_ENV_H_
 
@@ -43,6 +49,7 @@ class FaultWritableFile;
 class FaultInjectionEnv final : public Env {
  public:
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
+  ~FaultInjectionEnv() override;
 
   // The nth Append (1 = the next one) through any file fails with error_number.
   void FailWriteAt(uint64_t nth, int error_number = EIO);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "env/test_dir.h"
@@ -33,17 +34,23 @@ class FaultInjectionEnvTest : public ::testing::Test {
   FaultInjectionEnv env_{Env::Default()};
 };
 
-TEST_F(FaultInjectionEnvTest, FailsTheNthWriteOnlyAndWritesNothingForIt) {
+TEST_F(FaultInjectionEnvTest, FailsTheNthWriteWritesNothingForItAndTheErrorSticks) {
   auto f = Open("f");
+  auto g = Open("g");
   env_.FailWriteAt(2);
   EXPECT_TRUE(f->Append("a").ok());
   Status s = f->Append("b");
   EXPECT_TRUE(s.IsIOError());
   EXPECT_NE(s.message().find("Input/output error"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find(dir_.File("f")), std::string::npos);
-  EXPECT_TRUE(f->Append("c").ok());
-  ASSERT_TRUE(f->Close().ok());
-  EXPECT_EQ(Contents("f"), "ac");
+  // Like a POSIX file, the failed one keeps failing; other files are fine.
+  EXPECT_EQ(f->Append("c").ToString(), s.ToString());
+  EXPECT_EQ(f->Close().ToString(), s.ToString());
+  EXPECT_TRUE(g->Append("c").ok());
+  ASSERT_TRUE(g->Close().ok());
+  f.reset();
+  EXPECT_EQ(Contents("f"), "a");
+  EXPECT_EQ(Contents("g"), "c");
 }
 
 TEST_F(FaultInjectionEnvTest, FailsTheNthSyncWithTheGivenErrno) {
@@ -53,19 +60,22 @@ TEST_F(FaultInjectionEnvTest, FailsTheNthSyncWithTheGivenErrno) {
   Status s = f->Sync();
   EXPECT_TRUE(s.IsIOError());
   EXPECT_NE(s.message().find("No space left on device"), std::string::npos) << s.message();
-  EXPECT_TRUE(f->Sync().ok());
-  EXPECT_EQ(env_.syncs(), 2u);
+  EXPECT_EQ(f->Sync().ToString(), s.ToString());  // sticky: a retry cannot succeed
+  EXPECT_EQ(env_.syncs(), 1u);
 }
 
 TEST_F(FaultInjectionEnvTest, DiskFullFailsEveryAppendUntilCleared) {
   auto f = Open("f");
+  auto g = Open("g");
   env_.SetDiskFull(true);
   EXPECT_NE(f->Append("a").message().find("No space left on device"), std::string::npos);
-  EXPECT_TRUE(f->Append("b").IsIOError());
+  EXPECT_TRUE(g->Append("b").IsIOError());
   env_.ClearFaults();
-  EXPECT_TRUE(f->Append("c").ok());
-  ASSERT_TRUE(f->Close().ok());
-  EXPECT_EQ(Contents("f"), "c");
+  auto h = Open("h");
+  EXPECT_TRUE(h->Append("c").ok());
+  ASSERT_TRUE(h->Close().ok());
+  EXPECT_EQ(Contents("h"), "c");
+  EXPECT_EQ(Contents("f"), "");
 }
 
 TEST_F(FaultInjectionEnvTest, PowerLossKeepsOnlySyncedBytes) {
@@ -185,18 +195,58 @@ TEST_F(FaultInjectionEnvRenameTest, DirectoryPathsAreNormalized) {
   EXPECT_EQ(Contents("f"), "x");
 }
 
-// After a failed fsync the kernel may drop the dirty pages: a retry that
-// succeeds does not bring those bytes back.
-TEST_F(FaultInjectionEnvRenameTest, BytesOfAFailedSyncStayLostAfterARetry) {
+// After a failed fsync the kernel may drop the dirty pages: reopening the
+// file and syncing again does not bring those bytes back.
+TEST_F(FaultInjectionEnvRenameTest, BytesOfAFailedSyncStayLostAfterReopenAndSync) {
   WriteDurable("wal", "old|");
   auto f = env_.NewAppendableFile(dir_.File("wal"));
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE((*f)->Append("new").ok());
   env_.FailSyncAt(1);
   ASSERT_TRUE((*f)->Sync().IsIOError());
-  ASSERT_TRUE((*f)->Sync().ok());
+  f->reset();
+  auto again = env_.NewAppendableFile(dir_.File("wal"));
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Sync().ok());
   ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  again->reset();
   EXPECT_EQ(Contents("wal"), "old|");
+}
+
+TEST_F(FaultInjectionEnvRenameTest, FileCreatedAtTheOldNameYieldsToTheUndoneRename) {
+  WriteDurable("tmp", "durable");
+  ASSERT_TRUE(env_.RenameFile(dir_.File("tmp"), dir_.File("CURRENT")).ok());
+  auto f = env_.NewWritableFile(dir_.File("tmp"));  // a new, never durable "tmp"
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("new").ok());
+  f->reset();
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("tmp"), "durable");
+  EXPECT_FALSE(env_.FileExists(dir_.File("CURRENT")));
+}
+
+TEST_F(FaultInjectionEnvRenameTest, RemovalMakesAPendingRenameOntoItDurable) {
+  WriteDurable("CURRENT", "M1");
+  WriteDurable("tmp", "M2");
+  ASSERT_TRUE(env_.RenameFile(dir_.File("tmp"), dir_.File("CURRENT")).ok());
+  ASSERT_TRUE(env_.RemoveFile(dir_.File("CURRENT")).ok());
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_FALSE(env_.FileExists(dir_.File("CURRENT")));
+  EXPECT_FALSE(env_.FileExists(dir_.File("tmp")));
+}
+
+TEST_F(FaultInjectionEnvRenameTest, RelativeAndAbsolutePathsAreTheSameFile) {
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_.path());
+  auto f = env_.NewWritableFile("rel");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("x").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  f->reset();
+  ASSERT_TRUE(env_.SyncDir(dir_.path()).ok());
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(env_.SimulatePowerLoss().ok());
+  EXPECT_EQ(Contents("rel"), "x");
 }
 
 TEST_F(FaultInjectionEnvRenameTest, UnsyncedDirectoryVanishesWithItsFiles) {
@@ -229,9 +279,14 @@ TEST_F(FaultInjectionEnvRenameTest, PowerLossWhileWritingIsClean) {
   ASSERT_TRUE((*f)->Sync().ok());
   std::atomic<bool> failed{false};
   std::thread writer([&] {
-    while ((*f)->Append(std::string(100, 'x')).ok()) {
+    // Bounded, so a cut that stopped nothing fails the test instead of hanging it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!(*f)->Append(std::string(100, 'x')).ok()) {
+        failed = true;
+        return;
+      }
     }
-    failed = true;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(env_.SimulatePowerLoss().ok());

@@ -124,7 +124,7 @@ class PosixWritableFile final : public WritableFile {
   Status Close() override {
     if (fd_ < 0) return error_;
     Status s = error_.ok() ? Flush() : error_;
-    if (::close(fd_) != 0 && s.ok()) s = PosixError("close", path_, errno);
+    if (::close(fd_) != 0 && s.ok()) s = Stick(PosixError("close", path_, errno));
     fd_ = -1;
     return s;
   }
