@@ -33,7 +33,6 @@ class EventId {
 
   uint64_t hi() const { return hi_; }
   uint64_t lo() const { return lo_; }
-  bool IsNil() const { return hi_ == 0 && lo_ == 0; }
   // The millisecond timestamp of a version-7 id (meaningless for other ids).
   uint64_t unix_ms() const { return hi_ >> 16; }
   unsigned version() const { return static_cast<unsigned>((hi_ >> 12) & 0xf); }

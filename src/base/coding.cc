@@ -71,13 +71,6 @@ bool ByteReader::ReadFixed64(uint64_t* v) {
   return true;
 }
 
-bool ByteReader::ReadBigEndian64(uint64_t* v) {
-  if (remaining() < 8) return false;
-  *v = DecodeBigEndian64(input_.data() + pos_);
-  pos_ += 8;
-  return true;
-}
-
 bool ByteReader::ReadVarint64(uint64_t* v) {
   uint64_t result = 0;
   size_t p = pos_;

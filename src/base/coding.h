@@ -15,7 +15,6 @@
 
 namespace hanshiro {
 
-constexpr size_t kMaxVarint32Bytes = 5;
 constexpr size_t kMaxVarint64Bytes = 10;
 
 inline void EncodeFixed32(char* dst, uint32_t v) {
@@ -69,7 +68,6 @@ class ByteReader {
   bool ReadU8(uint8_t* v);
   bool ReadFixed32(uint32_t* v);
   bool ReadFixed64(uint64_t* v);
-  bool ReadBigEndian64(uint64_t* v);
   // Fails on truncation, on encodings longer than the type allows (including
   // a final byte whose high bits overflow the type), and on non-minimal
   // encodings (a final 0x00 byte after the first), so each value has exactly

@@ -82,8 +82,6 @@ uint32_t ExtendPortable(uint32_t init_crc, const char* data, size_t n) {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the slicing-by-8 CRC32C assumes a little-endian host");
 
-bool HardwareAccelerated() { return kHaveSse42; }
-
 uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
 #if defined(__x86_64__)
   if (kHaveSse42) return ExtendSse42(init_crc, data, n);

@@ -19,8 +19,6 @@ inline uint32_t Value(std::string_view data) { return Extend(0, data.data(), dat
 
 // The portable implementation, exposed so tests can compare both paths.
 uint32_t ExtendPortable(uint32_t init_crc, const char* data, size_t n);
-// True when Extend uses the hardware instruction.
-bool HardwareAccelerated();
 
 // A CRC stored next to the data it covers is masked, so that computing the
 // CRC of a string that contains embedded CRCs stays well distributed.

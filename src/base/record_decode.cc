@@ -1,7 +1,6 @@
 // record::Decode: untrusted bytes to a Value, checking every rule of
 // docs/format/record.md and naming the field and offset of the first broken one.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "base/coding.h"
@@ -154,9 +153,7 @@ class FieldReader {
       (void)r_.ReadFixed32(&bits);  // cannot fail: Count checked that 4 * dim bytes remain
       float& x = (*out)[i];
       std::memcpy(&x, &bits, sizeof(bits));
-      const char* why = !std::isfinite(x)   ? "not finite"
-                        : IsNegativeZero(x) ? "negative zero"
-                                            : nullptr;
+      const char* why = CheckVectorElement(x, /*allow_negative_zero=*/false);
       if (why != nullptr) return Fail(Field(field.name, static_cast<int64_t>(i)), element_at, why);
     }
     return Status();

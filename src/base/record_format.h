@@ -55,19 +55,26 @@ inline const char* CheckCustomTypeName(std::string_view name) {  // [REC-8]
   return nullptr;
 }
 
-// The encoder writes -0.0 as +0.0, so values that compare equal encode alike.
-inline const char* CheckVector(const std::vector<float>& v) {  // [REC-12]
-  if (v.size() > kMaxVectorDim) return "dimension over 4096";
-  for (float x : v) {
-    if (!std::isfinite(x)) return "element is not finite";
-  }
-  return nullptr;
-}
-
 inline bool IsNegativeZero(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof(bits));
   return bits == 0x80000000u;
+}
+
+// One stored vector element [REC-12]. Values being encoded may hold -0.0:
+// the encoder writes it as +0.0, so values that compare equal encode alike.
+inline const char* CheckVectorElement(float x, bool allow_negative_zero) {
+  if (!std::isfinite(x)) return "not finite";
+  if (!allow_negative_zero && IsNegativeZero(x)) return "negative zero";
+  return nullptr;
+}
+
+inline const char* CheckVector(const std::vector<float>& v) {  // [REC-12]
+  if (v.size() > kMaxVectorDim) return "dimension over 4096";
+  for (float x : v) {
+    if (const char* why = CheckVectorElement(x, /*allow_negative_zero=*/true)) return why;
+  }
+  return nullptr;
 }
 
 }  // namespace hanshiro::record
