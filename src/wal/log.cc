@@ -1,0 +1,591 @@
+#include "wal/log.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "integrity/merkle.h"
+#include "wal/segment.h"
+
+namespace hanshiro::wal {
+
+struct Log::Writer {
+  enum class Control { kNone, kCheckpoint, kClose };
+  std::span<const Entry> entries;
+  Control control = Control::kNone;
+  uint64_t first_seq = 0;
+  std::string buf;               // the encoded records
+  std::vector<Hash256> leaves;   // their leaf hashes
+  bool prepared = false;         // guarded by mu_
+  bool done = false;             // guarded by mu_
+  Status status;
+  std::optional<integrity::Checkpoint> checkpoint;
+  std::condition_variable cv;
+};
+
+namespace {
+
+constexpr std::string_view kCheckpointFile = "CHECKPOINT";
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Recovery feeds replayed leaves to the ledger.
+class LedgerSink final : public TreeSink {
+ public:
+  explicit LedgerSink(integrity::Ledger* ledger) : ledger_(ledger) {}
+  uint64_t size() const override { return ledger_->size(); }
+  Status Append(const Group& g, size_t first) override {
+    return ledger_->Append(g.leaves.subspan(first));
+  }
+  Hash256 Root() const override { return ledger_->Root(); }
+
+ private:
+  integrity::Ledger* ledger_;
+};
+
+// Verify rebuilds the tree in memory and compares every leaf and every
+// stored tile entry with the ledger.
+class VerifySink final : public TreeSink {
+ public:
+  VerifySink(const integrity::Ledger* ledger, VerifyReport* report)
+      : ledger_(ledger), report_(report) {}
+  uint64_t size() const override { return tree_.size(); }
+  Hash256 Root() const override { return tree_.Root(); }
+
+  Status Append(const Group& g, size_t first) override {
+    const auto leaves = g.leaves.subspan(first);
+    const uint64_t start = tree_.size();
+    HANSHIRO_RETURN_IF_ERROR(ledger_->ReadEntries(0, start, leaves.size(), &stored_)
+                                 .WithContext("ledger level 0"));
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (stored_[i] != leaves[i]) {
+        return Status::IntegrityBroken(fmt::format(
+            "{}: leaf hash of seq {} (offset {}) differs from the one recomputed from {} offset "
+            "{} [LED-4]",
+            ledger_->LevelFileName(0), start + i, integrity::Ledger::EntryOffset(start + i),
+            *g.file, g.records[first + i].offset));
+      }
+    }
+    Status s;
+    const integrity::NodeSink sink = [&](int height, uint64_t index,
+                                         std::span<const Hash256> nodes) {
+      if (height % integrity::Ledger::kTileHeight != 0 || !s.ok()) return;
+      const int level = height / integrity::Ledger::kTileHeight;
+      s = ledger_->ReadEntries(level, index, nodes.size(), &stored_);
+      for (size_t i = 0; s.ok() && i < nodes.size(); ++i) {
+        if (stored_[i] != nodes[i]) {
+          s = Status::IntegrityBroken(fmt::format(
+              "{}: entry {} (offset {}) differs from the node recomputed from the records [LED-4]",
+              ledger_->LevelFileName(level), index + i,
+              integrity::Ledger::EntryOffset(index + i)));
+        }
+      }
+      report_->ledger_entries_checked += nodes.size();
+    };
+    tree_.Append(leaves, &sink);
+    report_->ledger_entries_checked += leaves.size();
+    return s;
+  }
+
+ private:
+  const integrity::Ledger* ledger_;
+  VerifyReport* report_;
+  integrity::CompactTree tree_;
+  std::vector<Hash256> stored_;
+};
+
+Result<std::vector<uint64_t>> ListSegments(Env* env, const std::string& dir) {
+  HANSHIRO_ASSIGN_OR_RETURN(auto names, env->GetChildren(dir));
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : names) {
+    if (uint64_t n = ParseSegmentFileName(name); n != 0) numbers.push_back(n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+}  // namespace
+
+Log::Log(const Options& options, std::string dir)
+    : options_(options),
+      dir_(std::move(dir)),
+      wal_dir_(JoinPath(dir_, "wal")),
+      integrity_dir_(JoinPath(dir_, "integrity")) {}
+
+Log::~Log() {
+  bool closed;
+  {
+    std::lock_guard lock(mu_);
+    closed = closed_;
+  }
+  if (!closed) (void)Close();
+}
+
+Result<std::unique_ptr<Log>> Log::Open(const Options& options, const std::string& dir,
+                                       uint64_t replay_from, const ReplayFn& replay) {
+  if (options.env == nullptr || options.max_batch_size == 0 || options.max_file_size == 0) {
+    return Status::InvalidArgument("wal options: env, max_batch_size and max_file_size are required");
+  }
+  std::unique_ptr<Log> log(new Log(options, dir));
+  Status s = log->Recover(replay_from, replay);
+  if (!s.ok()) {
+    log->closed_ = true;  // nothing to close: the destructor just releases
+    return s;
+  }
+  return log;
+}
+
+Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
+  Env* env = options_.env;
+  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(dir_));
+  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(wal_dir_));
+  HANSHIRO_ASSIGN_OR_RETURN(lock_, env->LockFile(JoinPath(wal_dir_, "LOCK")));
+
+  uint64_t trusted = 0;  // tree size of the signed checkpoint
+  Status broken;
+  if (options_.integrity) {
+    HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(integrity_dir_));
+    HANSHIRO_ASSIGN_OR_RETURN(
+        key_, integrity::LoadOrCreateSigningKey(env, JoinPath(integrity_dir_, "signing.key")));
+    public_key_ = key_->public_key();
+    HANSHIRO_ASSIGN_OR_RETURN(ledger_,
+                              integrity::Ledger::Open(env, JoinPath(integrity_dir_, "ledger")));
+    const std::string cp_path = JoinPath(integrity_dir_, kCheckpointFile);
+    if (env->FileExists(cp_path)) {
+      HANSHIRO_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(env, cp_path));
+      auto cp = integrity::DecodeCheckpoint(bytes);
+      broken = cp.ok() ? integrity::VerifyCheckpoint(*cp, public_key_) : cp.status();
+      if (broken.ok()) {
+        checkpoint_ = *cp;
+        trusted = cp->head.size;
+      }
+      broken = broken.WithContext(cp_path);
+    }
+    if (broken.ok()) broken = ledger_->Truncate(trusted);
+    if (broken.ok() && checkpoint_ && ledger_->Root() != checkpoint_->head.root) {
+      broken = Status::IntegrityBroken(fmt::format(
+          "{}: the tree of its first {} leaves differs from the signed checkpoint [LED-4]",
+          ledger_->LevelFileName(0), trusted));
+    }
+  }
+  recovery_.checkpoint_size = trusted;
+
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListSegments(env, wal_dir_));
+  if (broken.ok() && numbers.empty() && trusted > 0) {
+    broken = Status::Corruption(
+        fmt::format("wal: no segments, but the signed checkpoint covers {} records", trusted));
+  }
+  ScanResult scan;
+  if (broken.ok() && !numbers.empty()) {
+    // Start at the last segment that begins at or before both the trusted
+    // tree size and replay_from.
+    const uint64_t target = std::min(trusted, replay_from);
+    size_t start = 0;
+    for (size_t i = numbers.size(); i-- > 0;) {
+      auto reader = SegmentReader::Open(env, SegmentFileName(wal_dir_, numbers[i]), UINT64_MAX);
+      if (reader.ok() && (*reader)->header().first_seq <= target) {
+        start = i;
+        break;
+      }
+    }
+    LedgerSink sink(ledger_.get());
+    ScanParams params;
+    params.integrity = options_.integrity;
+    params.tree = options_.integrity ? &sink : nullptr;
+    params.on_group = [&](const Group& g) -> Status {
+      for (const GroupRecord& r : g.records) {
+        if (r.seq < replay_from) continue;
+        if (replay) HANSHIRO_RETURN_IF_ERROR(replay(r.seq, r.kind, r.payload));
+        ++recovery_.replayed;
+      }
+      return Status::OK();
+    };
+    scan = ScanSegments(env, wal_dir_, std::span(numbers).subspan(start), params);
+    broken = scan.error;
+    if (broken.ok() && scan.next_seq < trusted) {
+      broken = Status::IntegrityBroken(fmt::format(
+          "wal {:06d}: log ends at seq {} but the signed checkpoint covers {} records",
+          numbers.back(), scan.next_seq, trusted));
+    }
+  }
+  if (!broken.ok()) {
+    // Refuse writes; reads of what was recovered and verify still work.
+    recovery_.broken = broken;
+    error_ = broken;
+    committed_segment_ = numbers.empty() ? 0 : numbers.back();
+    committed_segment_bytes_ = UINT64_MAX;
+    committed_.store(scan.next_seq);
+    return Status::OK();
+  }
+
+  uint64_t next_number = numbers.empty() ? 1 : numbers.back() + 1;
+  if (scan.torn) {
+    HANSHIRO_RETURN_IF_ERROR(TruncateTornTail(*scan.torn));
+    if (scan.torn->whole_file) --next_number;
+    recovery_.torn = scan.torn;
+  }
+  next_seq_ = scan.next_seq;
+  committed_.store(scan.next_seq);
+  recovery_.tree_size = scan.next_seq;
+  HANSHIRO_CHECK(!options_.integrity || ledger_->size() == scan.next_seq);
+  HANSHIRO_RETURN_IF_ERROR(StartSegment(next_number));
+  if (options_.integrity && scan.next_seq > trusted) {
+    HANSHIRO_ASSIGN_OR_RETURN(auto cp, SignAndStore());
+    (void)cp;
+  }
+  return Status::OK();
+}
+
+Status Log::TruncateTornTail(const TornTail& torn) {
+  Env* env = options_.env;
+  if (torn.whole_file) {
+    HANSHIRO_RETURN_IF_ERROR(env->RemoveFile(torn.file));
+  } else {
+    HANSHIRO_RETURN_IF_ERROR(env->TruncateFile(torn.file, torn.offset));
+    HANSHIRO_ASSIGN_OR_RETURN(auto f, env->NewAppendableFile(torn.file));
+    HANSHIRO_RETURN_IF_ERROR(f->Sync());
+    HANSHIRO_RETURN_IF_ERROR(f->Close());
+  }
+  return env->SyncDir(wal_dir_);
+}
+
+Status Log::StartSegment(uint64_t number) {
+  SegmentHeader header;
+  header.hash_algorithm = options_.integrity ? kHashBlake3 : kHashNone;
+  header.number = number;
+  header.first_seq = committed_.load();
+  if (options_.integrity) header.root = ledger_->Root();
+  const std::string path = SegmentFileName(wal_dir_, number);
+  HANSHIRO_ASSIGN_OR_RETURN(file_, options_.env->NewWritableFile(path));
+  HANSHIRO_RETURN_IF_ERROR(file_->Append(EncodeSegmentHeader(header)));
+  HANSHIRO_RETURN_IF_ERROR(file_->Sync());
+  HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(wal_dir_));
+  segment_number_ = number;
+  segment_bytes_ = kSegmentHeaderSize;
+  std::lock_guard lock(mu_);
+  committed_segment_ = number;
+  committed_segment_bytes_ = segment_bytes_;
+  return Status::OK();
+}
+
+Result<integrity::Checkpoint> Log::SignAndStore() {
+  HANSHIRO_RETURN_IF_ERROR(file_->Sync());
+  HANSHIRO_RETURN_IF_ERROR(ledger_->Sync());
+  integrity::TreeHead head{committed_.load(), ledger_->Root(), NowNs()};
+  HANSHIRO_ASSIGN_OR_RETURN(integrity::Checkpoint cp, integrity::SignTreeHead(*key_, head));
+  const std::string path = JoinPath(integrity_dir_, kCheckpointFile);
+  HANSHIRO_RETURN_IF_ERROR(
+      WriteStringToFile(options_.env, integrity::EncodeCheckpoint(cp), path + ".tmp", true));
+  HANSHIRO_RETURN_IF_ERROR(options_.env->RenameFile(path + ".tmp", path));
+  HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(integrity_dir_));
+  std::lock_guard lock(mu_);
+  checkpoint_ = cp;
+  return cp;
+}
+
+Result<uint64_t> Log::Write(uint8_t kind, std::string_view payload) {
+  const Entry entry{kind, payload};
+  return WriteBatch({&entry, 1});
+}
+
+Result<uint64_t> Log::WriteBatch(std::span<const Entry> entries) {
+  if (entries.empty()) return Status::InvalidArgument("wal: empty batch");
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!IsLeafKind(entries[i].kind)) {
+      return Status::InvalidArgument(
+          fmt::format("wal: entry {}: kind {} is not a data kind (1..15)", i, entries[i].kind));
+    }
+    if (entries[i].payload.size() > kMaxPayloadBytes) {
+      return Status::InvalidArgument(fmt::format("wal: entry {}: payload of {} bytes exceeds {}",
+                                                 i, entries[i].payload.size(), kMaxPayloadBytes));
+    }
+  }
+  Writer w;
+  w.entries = entries;
+  return Submit(&w);
+}
+
+void Log::Prepare(Writer* w) const {
+  size_t bytes = 0;
+  for (const Entry& e : w->entries) bytes += kRecordHeaderSize + e.payload.size();
+  w->buf.reserve(bytes);
+  std::vector<std::string_view> inputs;
+  if (options_.integrity) inputs.reserve(w->entries.size());
+  uint64_t seq = w->first_seq;
+  for (const Entry& e : w->entries) {
+    AppendRecord(&w->buf, seq++, e.kind, e.payload);
+  }
+  if (!options_.integrity) return;
+  size_t offset = 0;
+  for (const Entry& e : w->entries) {
+    const size_t size = kRecordHeaderSize + e.payload.size();
+    inputs.emplace_back(w->buf.data() + offset + kCrcSize, size - kCrcSize);
+    offset += size;
+  }
+  thread_local std::vector<char> scratch;
+  w->leaves.resize(inputs.size());
+  integrity::LeafHashMany(inputs, w->leaves, &scratch);
+}
+
+Result<uint64_t> Log::Submit(Writer* w) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::InvalidArgument("wal: the log is closed");
+  if (!error_.ok()) return error_;
+  if (w->control == Writer::Control::kNone) {
+    w->first_seq = next_seq_;
+    next_seq_ += w->entries.size();
+  }
+  queue_.push_back(w);
+  if (w->control == Writer::Control::kNone) {
+    lock.unlock();
+    Prepare(w);
+    lock.lock();
+  }
+  w->prepared = true;
+  if (queue_.front() != w) queue_.front()->cv.notify_one();
+  while (!w->done && queue_.front() != w) w->cv.wait(lock);
+  if (w->done) {
+    if (!w->status.ok()) return w->status;
+    return w->first_seq;
+  }
+
+  // This writer leads the next group: itself and the ready writers behind it.
+  auto form_group = [&](std::vector<Writer*>* group) {
+    group->clear();
+    size_t records = 0;
+    for (Writer* x : queue_) {
+      if (!x->prepared) break;
+      if (x->control != Writer::Control::kNone) {
+        if (group->empty()) group->push_back(x);
+        break;
+      }
+      if (!group->empty() && records + x->entries.size() > options_.max_batch_size) break;
+      group->push_back(x);
+      records += x->entries.size();
+    }
+    return records;
+  };
+  std::vector<Writer*> group;
+  size_t records = form_group(&group);
+  if (options_.group_commit_delay_us > 0 && w->control == Writer::Control::kNone &&
+      records < options_.max_batch_size) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(options_.group_commit_delay_us);
+    while (records < options_.max_batch_size &&
+           w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+      records = form_group(&group);
+    }
+    records = form_group(&group);
+  }
+
+  Status s = error_;
+  if (s.ok() && closed_) s = Status::InvalidArgument("wal: the log is closed");
+  if (s.ok()) {
+    lock.unlock();
+    s = group[0]->control == Writer::Control::kNone ? CommitGroup(group) : RunControl(group[0]);
+    lock.lock();
+    const bool sticky = group[0]->control == Writer::Control::kNone || s.IsIOError();
+    if (!s.ok() && sticky && error_.ok()) error_ = s;
+    if (s.ok()) {
+      committed_segment_ = segment_number_;
+      committed_segment_bytes_ = segment_bytes_;
+    }
+  }
+  for (Writer* x : group) {
+    x->status = s;
+    x->done = true;
+    queue_.pop_front();
+    if (x != w) x->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  if (!s.ok()) return s;
+  return w->first_seq;
+}
+
+Status Log::CommitGroup(std::span<Writer* const> group) {
+  if (segment_bytes_ >= options_.max_file_size) HANSHIRO_RETURN_IF_ERROR(Rotate());
+  const Writer& last = *group.back();
+  const uint64_t end_seq = last.first_seq + last.entries.size();
+  commit_buf_.clear();
+  if (options_.integrity) {
+    group_leaves_.clear();
+    for (const Writer* x : group) {
+      group_leaves_.insert(group_leaves_.end(), x->leaves.begin(), x->leaves.end());
+    }
+    HANSHIRO_RETURN_IF_ERROR(ledger_->Append(group_leaves_));
+    AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit),
+                 ledger_->Root().view());
+  } else {
+    AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit), {});
+  }
+  uint64_t bytes = commit_buf_.size();
+  for (const Writer* x : group) {
+    HANSHIRO_RETURN_IF_ERROR(file_->Append(x->buf));
+    bytes += x->buf.size();
+  }
+  HANSHIRO_RETURN_IF_ERROR(file_->Append(commit_buf_));
+  HANSHIRO_RETURN_IF_ERROR(options_.sync_on_write ? file_->Sync() : file_->Flush());
+  segment_bytes_ += bytes;
+  committed_.store(end_seq, std::memory_order_release);
+  return Status::OK();
+}
+
+Status Log::Rotate() {
+  HANSHIRO_RETURN_IF_ERROR(file_->Sync());
+  HANSHIRO_RETURN_IF_ERROR(file_->Close());
+  HANSHIRO_RETURN_IF_ERROR(StartSegment(segment_number_ + 1));
+  if (options_.integrity) return SignAndStore().status();
+  return Status::OK();
+}
+
+Status Log::RunControl(Writer* w) {
+  if (w->control == Writer::Control::kCheckpoint) {
+    if (!options_.integrity) return Status::InvalidArgument("wal: integrity is off: no checkpoints");
+    HANSHIRO_ASSIGN_OR_RETURN(w->checkpoint, SignAndStore());
+    return Status::OK();
+  }
+  // kClose. A log that opened broken has no segment open.
+  if (file_ == nullptr) return Status::OK();
+  Status s = options_.integrity ? SignAndStore().status() : file_->Sync();
+  Status c = file_->Close();
+  if (s.ok()) s = c;
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  return s;
+}
+
+Result<integrity::Checkpoint> Log::Checkpoint() {
+  Writer w;
+  w.control = Writer::Control::kCheckpoint;
+  HANSHIRO_RETURN_IF_ERROR(Submit(&w).status());
+  return *w.checkpoint;
+}
+
+std::optional<integrity::Checkpoint> Log::LatestCheckpoint() const {
+  std::lock_guard lock(mu_);
+  return checkpoint_;
+}
+
+Status Log::health() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+Status Log::Close() {
+  Writer w;
+  w.control = Writer::Control::kClose;
+  Status s = Submit(&w).status();
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  return s;
+}
+
+Result<integrity::InclusionProof> Log::Prove(uint64_t seq) {
+  if (!options_.integrity) return Status::InvalidArgument("wal: integrity is off: no proofs");
+  if (seq >= size()) {
+    return Status::NotFound(fmt::format("wal: no record {} (the log holds {})", seq, size()));
+  }
+  std::optional<integrity::Checkpoint> cp = LatestCheckpoint();
+  if (!cp || cp->head.size <= seq) {
+    HANSHIRO_ASSIGN_OR_RETURN(cp, Checkpoint());
+  }
+  integrity::InclusionProof proof;
+  proof.checkpoint = *cp;
+  proof.index = seq;
+  HANSHIRO_ASSIGN_OR_RETURN(proof.path, ledger_->InclusionPath(seq, cp->head.size));
+  return proof;
+}
+
+Result<integrity::ConsistencyProof> Log::ProveConsistency(
+    const integrity::Checkpoint& old_checkpoint) {
+  if (!options_.integrity) return Status::InvalidArgument("wal: integrity is off: no proofs");
+  HANSHIRO_RETURN_IF_ERROR(integrity::VerifyCheckpoint(old_checkpoint, public_key_));
+  std::optional<integrity::Checkpoint> cp = LatestCheckpoint();
+  if (!cp || cp->head.size < old_checkpoint.head.size) {
+    HANSHIRO_ASSIGN_OR_RETURN(cp, Checkpoint());
+  }
+  const uint64_t old_size = old_checkpoint.head.size;
+  if (old_size > cp->head.size) {
+    return Status::IntegrityBroken(fmt::format(
+        "the log holds {} records, fewer than the checkpoint's {}", cp->head.size, old_size));
+  }
+  HANSHIRO_ASSIGN_OR_RETURN(Hash256 root_then, ledger_->RootAt(old_size));
+  if (root_then != old_checkpoint.head.root) {
+    return Status::IntegrityBroken(fmt::format(
+        "the log's first {} records differ from the signed checkpoint of that size", old_size));
+  }
+  integrity::ConsistencyProof proof{old_checkpoint, *cp, {}};
+  if (old_size > 0) {
+    HANSHIRO_ASSIGN_OR_RETURN(proof.path, ledger_->ConsistencyPath(old_size, cp->head.size));
+  }
+  return proof;
+}
+
+VerifyReport Log::Verify() {
+  VerifyReport report;
+  uint64_t last_segment, last_bytes;
+  {
+    std::lock_guard lock(mu_);
+    last_segment = committed_segment_;
+    last_bytes = committed_segment_bytes_;
+    report.checkpoint = checkpoint_;
+  }
+  auto numbers = ListSegments(options_.env, wal_dir_);
+  if (!numbers.ok()) {
+    report.error = numbers.status();
+    return report;
+  }
+  std::erase_if(*numbers, [&](uint64_t n) { return n > last_segment; });
+
+  VerifySink sink(ledger_.get(), &report);
+  ScanParams params;
+  params.integrity = options_.integrity;
+  params.tree = options_.integrity ? &sink : nullptr;
+  params.last_segment_limit = last_bytes;
+  bool checkpoint_seen = !report.checkpoint.has_value() || report.checkpoint->head.size == 0;
+  if (report.checkpoint) {
+    report.error = integrity::VerifyCheckpoint(*report.checkpoint, public_key_);
+    if (!report.error.ok()) return report;
+  }
+  params.on_group = [&](const Group& g) -> Status {
+    if (report.checkpoint && sink.size() == report.checkpoint->head.size && !checkpoint_seen) {
+      checkpoint_seen = true;
+      if (sink.Root() != report.checkpoint->head.root) {
+        return Status::IntegrityBroken(fmt::format(
+            "{}: the tree of the first {} records (ending at offset {}) differs from the signed "
+            "checkpoint",
+            *g.file, sink.size(), g.commit_offset));
+      }
+    }
+    return Status::OK();
+  };
+  if (numbers->empty()) {
+    report.error = Status::Corruption("wal: no segments");
+    return report;
+  }
+  ScanResult scan = ScanSegments(options_.env, wal_dir_, *numbers, params);
+  report.records = scan.records;
+  report.tree_size = scan.next_seq;
+  report.torn = scan.torn;
+  report.root = options_.integrity ? sink.Root() : Hash256{};
+  report.error = scan.error;
+  if (report.error.ok() && !checkpoint_seen) {
+    report.error = Status::IntegrityBroken(fmt::format(
+        "wal: the records end at seq {} but the signed checkpoint covers {}", scan.next_seq,
+        report.checkpoint->head.size));
+  }
+  if (report.error.ok() && options_.integrity && ledger_->size() != scan.next_seq &&
+      recovery_.broken.ok()) {
+    report.error = Status::IntegrityBroken(fmt::format(
+        "{}: holds {} leaves but the WAL {}", ledger_->LevelFileName(0), ledger_->size(),
+        scan.next_seq));
+  }
+  return report;
+}
+
+}  // namespace hanshiro::wal

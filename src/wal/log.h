@@ -1,0 +1,181 @@
+// wal::Log: the tamper-evident write-ahead log (docs/format/wal.md,
+// docs/format/ledger.md, docs/format/checkpoint.md).
+//
+// Every record gets a sequence number = its WAL position = its leaf in the
+// integrity tree. Writers queue; the writer at the front leads a commit
+// group: the records of every ready writer behind it (up to max_batch_size),
+// then one commit record carrying the tree root, in one append to the
+// current segment, fsynced when sync_on_write. Sequence numbers are handed
+// out as writers arrive, so each writer encodes and hashes its own records
+// in parallel with the group in flight; the leader only does the tree nodes
+// and the I/O.
+//
+// Files under `dir`: wal/NNNNNN.wal segments, integrity/ledger/level-LL.tiles,
+// integrity/CHECKPOINT (latest signed tree head) and integrity/signing.key.
+//
+// Open recovers: it trusts the latest signed checkpoint (size N) after
+// checking it against the ledger, replays the WAL from N on (rebuilding the
+// ledger past N and checking every commit root), truncates a torn tail (a
+// crash mid-append: reported, not tampering) and starts a new segment. A
+// break before the tail (bad checksum, wrong sequence, root mismatch) is
+// reported located; the log then opens read-only: every write returns that
+// error until an operator repairs the directory. After any write or fsync
+// failure, every later write returns that error too (sticky).
+//
+// Thread-safe: any number of threads may call Write, WriteBatch, Checkpoint,
+// Prove and Verify at once.
+#ifndef HANSHIRO_WAL_LOG_H_
+#define HANSHIRO_WAL_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "hanshiro/env.h"
+#include "integrity/checkpoint.h"
+#include "integrity/ledger.h"
+#include "wal/scanner.h"
+
+namespace hanshiro::wal {
+
+struct Options {
+  Env* env = Env::Default();
+  // Acknowledge a write only after its group is fsynced.
+  bool sync_on_write = true;
+  // Most records in one commit group (a larger single batch still goes alone).
+  size_t max_batch_size = 2000;
+  // How long a leader waits for more writers when its group is not full.
+  uint64_t group_commit_delay_us = 0;
+  // A new segment starts once the current one reaches this size.
+  uint64_t max_file_size = 64ull << 20;
+  // Leaf hashes, tree heads, ledger and checkpoints. Fixed when the log is
+  // created: a log written with integrity cannot be opened without it.
+  bool integrity = true;
+};
+
+struct Entry {
+  uint8_t kind = 1;  // 1..15 (wal_format.h: Log, Code, Index, ...)
+  std::string_view payload;
+};
+
+struct RecoveryReport {
+  uint64_t checkpoint_size = 0;  // where replay started (signed tree head)
+  uint64_t tree_size = 0;        // records in the log after recovery
+  uint64_t replayed = 0;         // records delivered to the replay callback
+  std::optional<TornTail> torn;  // a crash's partial write, truncated
+  Status broken;                 // a break before the tail: the log refuses writes
+};
+
+struct VerifyReport {
+  bool intact() const { return error.ok(); }
+  uint64_t records = 0;    // records recomputed from WAL bytes
+  uint64_t tree_size = 0;  // size verified
+  Hash256 root;            // recomputed root at tree_size
+  uint64_t ledger_entries_checked = 0;
+  std::optional<integrity::Checkpoint> checkpoint;  // checked against the recomputed tree
+  std::optional<TornTail> torn;  // a torn tail (crash, not tampering)
+  Status error;                  // the first break, located
+};
+
+class Log {
+ public:
+  // Called during Open for every committed record with seq >= replay_from.
+  using ReplayFn = std::function<Status(uint64_t seq, uint8_t kind, std::string_view payload)>;
+
+  static Result<std::unique_ptr<Log>> Open(const Options& options, const std::string& dir,
+                                           uint64_t replay_from = 0,
+                                           const ReplayFn& replay = nullptr);
+  // Closes (see Close) when not closed yet.
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Appends one record; returns its sequence number once acknowledged.
+  Result<uint64_t> Write(uint8_t kind, std::string_view payload);
+  // Appends records with consecutive sequence numbers in one commit group;
+  // returns the first. InvalidArgument (naming the entry) for an empty batch,
+  // a bad kind or an oversized payload; nothing is written then.
+  Result<uint64_t> WriteBatch(std::span<const Entry> entries);
+
+  // Makes everything written durable and signs the current tree head
+  // (integrity/CHECKPOINT). InvalidArgument without integrity.
+  Result<integrity::Checkpoint> Checkpoint();
+  // The latest signed tree head, if any.
+  std::optional<integrity::Checkpoint> LatestCheckpoint() const;
+  // An inclusion proof for record `seq` against the latest checkpoint
+  // (signing a new one when the latest does not cover seq).
+  Result<integrity::InclusionProof> Prove(uint64_t seq);
+  // A proof that the tree of `old_checkpoint` is a prefix of the current one
+  // (signing a new checkpoint when needed). IntegrityBroken when the old
+  // checkpoint is not signed by this log's key.
+  Result<integrity::ConsistencyProof> ProveConsistency(const integrity::Checkpoint& old_checkpoint);
+
+  // Recomputes every leaf and node from the stored bytes and compares with
+  // the commit records, the ledger and the latest checkpoint.
+  VerifyReport Verify();
+
+  // Syncs, signs a final checkpoint and closes the files; later writes fail.
+  Status Close();
+
+  const RecoveryReport& recovery() const { return recovery_; }
+  // Records committed (= the tree size).
+  uint64_t size() const { return committed_.load(std::memory_order_acquire); }
+  // OK, or the sticky error every write now returns.
+  Status health() const;
+  // The checkpoint signing key (all zero without integrity).
+  const integrity::PublicKey& public_key() const { return public_key_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Writer;
+  Log(const Options& options, std::string dir);
+  Status Recover(uint64_t replay_from, const ReplayFn& replay);
+  Status StartSegment(uint64_t number);
+  Result<integrity::Checkpoint> SignAndStore();
+  void Prepare(Writer* w) const;
+  Result<uint64_t> Submit(Writer* w);
+  Status CommitGroup(std::span<Writer* const> group);
+  Status Rotate();
+  Status TruncateTornTail(const TornTail& torn);
+  Status RunControl(Writer* w);
+
+  const Options options_;
+  const std::string dir_;
+  const std::string wal_dir_;
+  const std::string integrity_dir_;
+  std::unique_ptr<FileLock> lock_;
+  std::optional<integrity::SigningKey> key_;
+  integrity::PublicKey public_key_{};
+  std::unique_ptr<integrity::Ledger> ledger_;
+  RecoveryReport recovery_;
+
+  // Leader-only state (touched only by the thread leading a group).
+  std::unique_ptr<WritableFile> file_;
+  uint64_t segment_number_ = 0;
+  uint64_t segment_bytes_ = 0;
+  std::vector<Hash256> group_leaves_;
+  std::string commit_buf_;
+
+  mutable std::mutex mu_;
+  std::deque<Writer*> queue_;           // guarded by mu_
+  uint64_t next_seq_ = 0;               // guarded by mu_
+  Status error_;                        // guarded by mu_; sticky
+  bool closed_ = false;                 // guarded by mu_
+  std::optional<integrity::Checkpoint> checkpoint_;  // guarded by mu_
+  // What verify may read: the live segment's committed bytes.
+  uint64_t committed_segment_ = 0;      // guarded by mu_
+  uint64_t committed_segment_bytes_ = 0;  // guarded by mu_
+  std::atomic<uint64_t> committed_{0};
+};
+
+}  // namespace hanshiro::wal
+
+#endif  // HANSHIRO_WAL_LOG_H_
