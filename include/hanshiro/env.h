@@ -94,6 +94,9 @@ class Env {
 // Convenience helpers over any Env.
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync);
 Result<std::string> ReadFileToString(Env* env, const std::string& path);
+// CreateDirIfMissing, then SyncDir of its parent, so the directory survives
+// a power cut (needed before anything in it can be durable).
+Status CreateDirDurably(Env* env, const std::string& dir);
 // "dir/name", without doubling the slash.
 std::string JoinPath(std::string_view dir, std::string_view name);
 // The directory part of a path ("." when it has none).

@@ -39,4 +39,9 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+Status CreateDirDurably(Env* env, const std::string& dir) {
+  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
+  return env->SyncDir(DirName(dir));
+}
+
 }  // namespace hanshiro

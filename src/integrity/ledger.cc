@@ -76,7 +76,7 @@ uint64_t Ledger::EntryOffset(uint64_t index) {
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(Env* env, const std::string& dir) {
-  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, dir));
   std::unique_ptr<Ledger> ledger(new Ledger(env, dir));
   for (int level = 0; level < kMaxLevels; ++level) {
     HANSHIRO_RETURN_IF_ERROR(ledger->OpenLevel(level));

@@ -142,14 +142,14 @@ Result<std::unique_ptr<Log>> Log::Open(const Options& options, const std::string
 
 Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
   Env* env = options_.env;
-  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(dir_));
-  HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(wal_dir_));
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, dir_));
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, wal_dir_));
   HANSHIRO_ASSIGN_OR_RETURN(lock_, env->LockFile(JoinPath(wal_dir_, "LOCK")));
 
   uint64_t trusted = 0;  // tree size of the signed checkpoint
   Status broken;
   if (options_.integrity) {
-    HANSHIRO_RETURN_IF_ERROR(env->CreateDirIfMissing(integrity_dir_));
+    HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, integrity_dir_));
     HANSHIRO_ASSIGN_OR_RETURN(
         key_, integrity::LoadOrCreateSigningKey(env, JoinPath(integrity_dir_, "signing.key")));
     public_key_ = key_->public_key();
