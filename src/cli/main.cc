@@ -1,10 +1,14 @@
 // The hanshiro command: one binary that serves, ingests, queries, verifies and
 // benchmarks. Subcommands are added here as their modules land.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <exception>
 #include <string>
 
+#include "cli/bench.h"
 #include "cli/data_dir.h"
 #include "cli/stats_command.h"
 #include "hanshiro/env.h"
@@ -21,6 +25,29 @@ int RunStats(const std::string& data_dir, bool as_json) {
   const std::string out = as_json ? hanshiro::cli::FormatStatsJson(*stats) + "\n"
                                   : hanshiro::cli::FormatStatsText(*stats);
   std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+int RunBenchCommand(hanshiro::cli::BenchSettings settings) {
+  std::string made;
+  if (settings.scratch_dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hanshiro-bench-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "hanshiro bench: cannot create a scratch directory: %s\n",
+                   std::strerror(errno));
+      return 1;
+    }
+    settings.scratch_dir = made = pattern;
+  }
+  hanshiro::Status s = hanshiro::cli::RunBench(settings);
+  if (!made.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(made, ec);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "hanshiro bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
   return 0;
 }
 
@@ -45,6 +72,20 @@ int main(int argc, char** argv) {
                     "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
   stats->add_flag("--json", as_json, "Print one JSON object");
 
+  hanshiro::cli::BenchSettings bench_settings;
+  CLI::App* bench = app.add_subcommand("bench", "Measure throughput and latency (DESIGN section 9)");
+  bench->add_option("--workload", bench_settings.workload, "Workload to run: wal");
+  bench->add_flag("--json", bench_settings.json, "One JSON object per line per run");
+  bench->add_option("--events", bench_settings.events, "Records per run (default per workload)");
+  bench->add_option("--writers", bench_settings.writers, "Writer threads (default per workload)");
+  bench->add_option("--batch", bench_settings.batch, "Records per write call (default 2000)");
+  bench->add_option("--payload-bytes", bench_settings.payload_bytes, "Payload size (default 256)");
+  bench->add_option("--runs", bench_settings.runs, "Timed runs per setting; the median is reported")
+      ->check(CLI::Range(1, 100));
+  bench->add_option("--scratch-dir", bench_settings.scratch_dir,
+                    "Directory for the runs' files (default: a fresh one under $TMPDIR, removed "
+                    "afterwards)");
+
   if (argc == 1) {  // no command: show what there is
     std::fputs(app.help().c_str(), stderr);
     return 2;
@@ -62,6 +103,7 @@ int main(int argc, char** argv) {
 
   try {
     if (stats->parsed()) return RunStats(data_dir, as_json);
+    if (bench->parsed()) return RunBenchCommand(bench_settings);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hanshiro: %s\n", e.what());
     return 1;

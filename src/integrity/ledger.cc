@@ -165,6 +165,15 @@ Status Ledger::AppendEntries(int level, std::span<const Hash256> hashes) {
 }
 
 Status Ledger::Append(std::span<const Hash256> leaves) {
+  return AppendWith(leaves, [&](const NodeSink& sink) { tree_.Append(leaves, &sink); });
+}
+
+Status Ledger::AppendRange(const RangeNodes& range) {
+  return AppendWith(range.levels[0], [&](const NodeSink& sink) { tree_.AppendRange(range, &sink); });
+}
+
+Status Ledger::AppendWith(std::span<const Hash256> leaves,
+                          const std::function<void(const NodeSink&)>& grow) {
   if (!error_.ok()) return error_;
   std::lock_guard lock(mu_);
   Status s = AppendEntries(0, leaves);
@@ -174,7 +183,7 @@ Status Ledger::Append(std::span<const Hash256> leaves) {
     HANSHIRO_CHECK(levels_[level]->entries == first);
     s = AppendEntries(level, nodes);
   };
-  if (s.ok()) tree_.Append(leaves, &sink);
+  if (s.ok()) grow(sink);
   if (!s.ok()) {
     error_ = s;
     return s;
@@ -206,6 +215,9 @@ Status Ledger::ReadEntries(int level, uint64_t first, uint64_t count,
 Status Ledger::ReadEntriesLocked(int level, uint64_t first, uint64_t count,
                                  std::vector<Hash256>* out) const {
   Level& lv = *levels_[level];
+  if (lv.reader == nullptr) {
+    return Status::Corruption(lv.path + ": not readable (the ledger failed to open)");
+  }
   if (first + count > lv.entries) {
     return Status::Corruption(fmt::format("{}: entries {}..{} are past its end ({} entries)",
                                           lv.path, first, first + count, lv.entries));

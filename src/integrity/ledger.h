@@ -20,6 +20,7 @@
 #define HANSHIRO_INTEGRITY_LEDGER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -53,6 +54,9 @@ class Ledger {
 
   // Appends leaf hashes (the next leaves in order). A write error sticks.
   Status Append(std::span<const Hash256> leaves);
+  // The same for leaves whose inner nodes a writer already computed.
+  // REQUIRES: range.begin == size()
+  Status AppendRange(const RangeNodes& range);
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
   Hash256 Root() const { return tree_.Root(); }
   const CompactTree& tree() const { return tree_; }
@@ -80,6 +84,10 @@ class Ledger {
   Ledger(Env* env, std::string dir);
   Status OpenLevel(int level);
   Status AppendEntries(int level, std::span<const Hash256> hashes);
+  // Appends the leaves, then runs `grow` on the tree with a sink that stores
+  // the tile entries.
+  Status AppendWith(std::span<const Hash256> leaves,
+                    const std::function<void(const NodeSink&)>& grow);
   Status ReadEntriesLocked(int level, uint64_t first, uint64_t count,
                            std::vector<Hash256>* out) const;
 

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "base/blake3.h"
@@ -90,6 +91,72 @@ void CompactTree::Append(std::span<const Hash256> leaves, const NodeSink* sink) 
     start >>= 1;
   }
   size_ = old_size + leaves.size();
+}
+
+void BuildRangeNodes(uint64_t begin, std::span<const Hash256> leaves, RangeNodes* out,
+                     std::vector<char>* scratch) {
+  out->begin = begin;
+  out->end = begin + leaves.size();
+  out->levels.resize(1);
+  out->levels[0].assign(leaves.begin(), leaves.end());
+  std::vector<std::string_view> inputs;
+  for (int h = 0;; ++h) {
+    const std::vector<Hash256>& below = out->levels[h];
+    const uint64_t lo = out->first_index(h + 1);
+    const uint64_t hi = out->end >> (h + 1);
+    if (lo >= hi) break;
+    // Parent j has children 2j and 2j + 1, at positions 2j - first_index(h).
+    const uint64_t base = out->first_index(h);
+    const size_t n = hi - lo;
+    scratch->resize(n * kNodeInputSize);
+    inputs.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t left = 2 * (lo + k) - base;
+      char* dst = scratch->data() + k * kNodeInputSize;
+      WriteNodeInput(dst, below[left], below[left + 1]);
+      inputs[k] = {dst, kNodeInputSize};
+    }
+    out->levels.emplace_back(n);
+    blake3::HashMany(inputs, out->levels.back());
+  }
+}
+
+void CompactTree::AppendRange(const RangeNodes& range, const NodeSink* sink) {
+  HANSHIRO_CHECK(range.begin == size_);
+  const uint64_t b = range.begin;
+  const uint64_t e = range.end;
+  if (e == b) return;
+  std::optional<Hash256> carry;  // the node of height h with index b >> h, when it straddles b
+  std::vector<Hash256> emit;
+  for (int h = 0; h < 64; ++h) {
+    const uint64_t f = b >> h;
+    const std::span<const Hash256> inside =
+        h < static_cast<int>(range.levels.size()) ? std::span(range.levels[h])
+                                                  : std::span<const Hash256>();
+    const size_t count = (carry ? 1 : 0) + inside.size();  // new complete nodes at height h
+    if (count == 0) break;
+    auto node = [&](size_t i) -> const Hash256& {
+      return carry ? (i == 0 ? *carry : inside[i - 1]) : inside[i];
+    };
+    if (sink != nullptr && h > 0) {
+      if (carry) {
+        emit.assign(1, *carry);
+        emit.insert(emit.end(), inside.begin(), inside.end());
+        (*sink)(h, f, emit);
+      } else if (!inside.empty()) {
+        (*sink)(h, range.first_index(h), inside);
+      }
+    }
+    std::optional<Hash256> next;
+    if ((f & 1) != 0) {
+      next = NodeHash(edge_[h], node(0));  // node f completes its parent with the old edge
+    } else if (carry && count >= 2) {
+      next = NodeHash(*carry, node(1));  // a straddling node of even index and its sibling
+    }
+    if (((e >> h) & 1) != 0) edge_[h] = node(count - 1);
+    carry = next;
+  }
+  size_ = e;
 }
 
 Hash256 CompactTree::Root() const {

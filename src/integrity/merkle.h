@@ -48,6 +48,22 @@ uint64_t SplitPoint(uint64_t n);
 using NodeSink = std::function<void(int height, uint64_t first_index,
                                     std::span<const Hash256> hashes)>;
 
+// Every node of the perfect subtrees that lie inside leaves [begin, end):
+// levels[h] holds the nodes of height h with indices
+// [ceil(begin / 2^h), floor(end / 2^h)); levels[0] is the leaves. It needs no
+// other state, so each writer computes it for its own batch, in parallel;
+// CompactTree::AppendRange then adds only O(log n) nodes that straddle.
+struct RangeNodes {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  std::vector<std::vector<Hash256>> levels;
+  // First index of levels[h].
+  uint64_t first_index(int h) const { return (begin + (uint64_t{1} << h) - 1) >> h; }
+};
+// Fills *out for leaves numbered from `begin`. `scratch` is reused.
+void BuildRangeNodes(uint64_t begin, std::span<const Hash256> leaves, RangeNodes* out,
+                     std::vector<char>* scratch);
+
 // The right edge of a tree: for every set bit h of size(), the root of the
 // perfect subtree of 2^h leaves that ends at the largest such boundary. That
 // is all it takes to append leaves and to compute the root. A value type;
@@ -65,6 +81,10 @@ class CompactTree {
   // Appends leaf hashes. When sink is set it sees every completed node of
   // height >= 1 (height 0, the leaves themselves, the caller already has).
   void Append(std::span<const Hash256> leaves, const NodeSink* sink = nullptr);
+  // The same as Append(range.levels[0]), computing only the nodes that
+  // straddle size() (O(log n) hashes); sink sees every completed node of
+  // height >= 1 in index order, as with Append. REQUIRES: range.begin == size()
+  void AppendRange(const RangeNodes& range, const NodeSink* sink = nullptr);
   Hash256 Root() const;
 
  private:

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,36 @@ TEST(MerkleTest, CompactTreeAppendInRandomChunksEmitsEveryNode) {
     ASSERT_EQ(tree.Root(), ReferenceRoot(leaves, 0, done)) << done;
   }
   EXPECT_EQ(emitted, leaves.size() - std::popcount(leaves.size()));  // n - 1 nodes minus edge gaps
+}
+
+TEST(MerkleTest, AppendRangeEqualsAppendForRandomSplits) {
+  const auto leaves = MakeLeaves(6000);
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 20; ++round) {
+    CompactTree a, b;
+    std::vector<std::tuple<int, uint64_t, Hash256>> seen_a, seen_b;
+    const NodeSink sink_a = [&](int h, uint64_t first, std::span<const Hash256> nodes) {
+      for (size_t i = 0; i < nodes.size(); ++i) seen_a.emplace_back(h, first + i, nodes[i]);
+    };
+    const NodeSink sink_b = [&](int h, uint64_t first, std::span<const Hash256> nodes) {
+      for (size_t i = 0; i < nodes.size(); ++i) seen_b.emplace_back(h, first + i, nodes[i]);
+    };
+    std::vector<char> scratch;
+    RangeNodes range;
+    for (size_t done = 0; done < leaves.size();) {
+      const size_t n = std::min<size_t>(leaves.size() - done, rng() % (round < 10 ? 9 : 1500));
+      std::span<const Hash256> part(leaves.data() + done, n);
+      a.Append(part, &sink_a);
+      BuildRangeNodes(done, part, &range, &scratch);
+      b.AppendRange(range, &sink_b);
+      done += n;
+      ASSERT_EQ(a.Root(), b.Root()) << done;
+    }
+    ASSERT_EQ(b.Root(), ReferenceRoot(leaves, 0, leaves.size()));
+    std::sort(seen_a.begin(), seen_a.end());
+    std::sort(seen_b.begin(), seen_b.end());
+    ASSERT_EQ(seen_a, seen_b) << round;
+  }
 }
 
 TEST(MerkleTest, InclusionProofsRoundTripForEveryLeafOfSizesUpTo300) {

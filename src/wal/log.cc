@@ -16,7 +16,7 @@ struct Log::Writer {
   Control control = Control::kNone;
   uint64_t first_seq = 0;
   std::string buf;               // the encoded records
-  std::vector<Hash256> leaves;   // their leaf hashes
+  integrity::RangeNodes nodes;   // their leaf hashes and the tree nodes among them
   bool prepared = false;         // guarded by mu_
   bool done = false;             // guarded by mu_
   Status status;
@@ -166,12 +166,6 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
       }
       broken = broken.WithContext(cp_path);
     }
-    if (broken.ok()) broken = ledger_->Truncate(trusted);
-    if (broken.ok() && checkpoint_ && ledger_->Root() != checkpoint_->head.root) {
-      broken = Status::IntegrityBroken(fmt::format(
-          "{}: the tree of its first {} leaves differs from the signed checkpoint [LED-4]",
-          ledger_->LevelFileName(0), trusted));
-    }
   }
   recovery_.checkpoint_size = trusted;
 
@@ -180,24 +174,69 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
     broken = Status::Corruption(
         fmt::format("wal: no segments, but the signed checkpoint covers {} records", trusted));
   }
-  ScanResult scan;
+  // Replay starts at the last segment that begins at or before both the
+  // checkpoint and replay_from. The tree is rebuilt from that segment's
+  // start, so every replayed record is hashed into the tree that the
+  // checkpoint's root must match.
+  size_t start = 0;
+  uint64_t start_seq = 0;
+  Hash256 start_root = integrity::EmptyRoot();
+  uint32_t start_algorithm = kHashBlake3;
   if (broken.ok() && !numbers.empty()) {
-    // Start at the last segment that begins at or before both the trusted
-    // tree size and replay_from.
     const uint64_t target = std::min(trusted, replay_from);
-    size_t start = 0;
-    for (size_t i = numbers.size(); i-- > 0;) {
+    bool found = false;
+    for (size_t i = numbers.size(); i-- > 0 && !found;) {
       auto reader = SegmentReader::Open(env, SegmentFileName(wal_dir_, numbers[i]), UINT64_MAX);
       if (reader.ok() && (*reader)->header().first_seq <= target) {
+        found = true;
         start = i;
-        break;
+        start_seq = (*reader)->header().first_seq;
+        start_root = (*reader)->header().root;
+        start_algorithm = (*reader)->header().hash_algorithm;
       }
     }
+    if (!found) {
+      broken = Status::Corruption(fmt::format(
+          "wal {:06d}: no segment holds seq {} (replay or checkpoint start) [WAL-12]",
+          numbers.front(), target));
+    }
+  }
+  if (options_.integrity) {
+    if (broken.ok()) broken = ledger_->Truncate(start_seq);
+    if (!broken.ok()) {
+      // Keep the ledger readable so Verify can locate the damage.
+      (void)ledger_->Truncate(ledger_->stored_leaves());
+    }
+  }
+  auto check_checkpoint = [&](const std::string& where) -> Status {
+    if (!checkpoint_ || ledger_->size() != trusted || ledger_->Root() == checkpoint_->head.root) {
+      return Status::OK();
+    }
+    return Status::IntegrityBroken(fmt::format(
+        "{}: the tree of the first {} records differs from the signed checkpoint", where,
+        trusted));
+  };
+  if (broken.ok() && options_.integrity) broken = check_checkpoint(ledger_->LevelFileName(0));
+  // (A header written without integrity is the scanner's to report [WAL-3].)
+  if (broken.ok() && options_.integrity && !numbers.empty() && start_algorithm == kHashBlake3 &&
+      ledger_->Root() != start_root) {
+    broken = Status::IntegrityBroken(fmt::format(
+        "{}: the tree of the first {} leaves differs from the root in the header of wal {:06d} "
+        "(run verify to locate the entry) [LED-4]",
+        ledger_->LevelFileName(0), start_seq, numbers[start]));
+  }
+
+  ScanResult scan;
+  if (broken.ok() && !numbers.empty()) {
     LedgerSink sink(ledger_.get());
     ScanParams params;
     params.integrity = options_.integrity;
     params.tree = options_.integrity ? &sink : nullptr;
     params.on_group = [&](const Group& g) -> Status {
+      if (options_.integrity) {
+        HANSHIRO_RETURN_IF_ERROR(
+            check_checkpoint(fmt::format("{} (commit at offset {})", *g.file, g.commit_offset)));
+      }
       for (const GroupRecord& r : g.records) {
         if (r.seq < replay_from) continue;
         if (replay) HANSHIRO_RETURN_IF_ERROR(replay(r.seq, r.kind, r.payload));
@@ -328,8 +367,10 @@ void Log::Prepare(Writer* w) const {
     offset += size;
   }
   thread_local std::vector<char> scratch;
-  w->leaves.resize(inputs.size());
-  integrity::LeafHashMany(inputs, w->leaves, &scratch);
+  thread_local std::vector<Hash256> leaves;
+  leaves.resize(inputs.size());
+  integrity::LeafHashMany(inputs, leaves, &scratch);
+  integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &scratch);
 }
 
 Result<uint64_t> Log::Submit(Writer* w) {
@@ -413,11 +454,7 @@ Status Log::CommitGroup(std::span<Writer* const> group) {
   const uint64_t end_seq = last.first_seq + last.entries.size();
   commit_buf_.clear();
   if (options_.integrity) {
-    group_leaves_.clear();
-    for (const Writer* x : group) {
-      group_leaves_.insert(group_leaves_.end(), x->leaves.begin(), x->leaves.end());
-    }
-    HANSHIRO_RETURN_IF_ERROR(ledger_->Append(group_leaves_));
+    for (const Writer* x : group) HANSHIRO_RETURN_IF_ERROR(ledger_->AppendRange(x->nodes));
     AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit),
                  ledger_->Root().view());
   } else {
@@ -528,12 +565,26 @@ Result<integrity::ConsistencyProof> Log::ProveConsistency(
 
 VerifyReport Log::Verify() {
   VerifyReport report;
+  // The checkpoint as stored, not as remembered: it is untrusted input too.
+  // Read before the snapshot below, so the snapshot covers what it signed.
+  if (options_.integrity) {
+    const std::string cp_path = JoinPath(integrity_dir_, kCheckpointFile);
+    if (options_.env->FileExists(cp_path)) {
+      auto bytes = ReadFileToString(options_.env, cp_path);
+      auto cp = bytes.ok() ? integrity::DecodeCheckpoint(*bytes)
+                           : Result<integrity::Checkpoint>(bytes.status());
+      if (!cp.ok()) {
+        report.error = cp.status().WithContext(cp_path);
+        return report;
+      }
+      report.checkpoint = *cp;
+    }
+  }
   uint64_t last_segment, last_bytes;
   {
     std::lock_guard lock(mu_);
     last_segment = committed_segment_;
     last_bytes = committed_segment_bytes_;
-    report.checkpoint = checkpoint_;
   }
   auto numbers = ListSegments(options_.env, wal_dir_);
   if (!numbers.ok()) {
@@ -549,7 +600,8 @@ VerifyReport Log::Verify() {
   params.last_segment_limit = last_bytes;
   bool checkpoint_seen = !report.checkpoint.has_value() || report.checkpoint->head.size == 0;
   if (report.checkpoint) {
-    report.error = integrity::VerifyCheckpoint(*report.checkpoint, public_key_);
+    report.error = integrity::VerifyCheckpoint(*report.checkpoint, public_key_)
+                       .WithContext(JoinPath(integrity_dir_, kCheckpointFile));
     if (!report.error.ok()) return report;
   }
   params.on_group = [&](const Group& g) -> Status {
@@ -578,12 +630,6 @@ VerifyReport Log::Verify() {
     report.error = Status::IntegrityBroken(fmt::format(
         "wal: the records end at seq {} but the signed checkpoint covers {}", scan.next_seq,
         report.checkpoint->head.size));
-  }
-  if (report.error.ok() && options_.integrity && ledger_->size() != scan.next_seq &&
-      recovery_.broken.ok()) {
-    report.error = Status::IntegrityBroken(fmt::format(
-        "{}: holds {} leaves but the WAL {}", ledger_->LevelFileName(0), ledger_->size(),
-        scan.next_seq));
   }
   return report;
 }

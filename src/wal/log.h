@@ -161,7 +161,6 @@ class Log {
   std::unique_ptr<WritableFile> file_;
   uint64_t segment_number_ = 0;
   uint64_t segment_bytes_ = 0;
-  std::vector<Hash256> group_leaves_;
   std::string commit_buf_;
 
   mutable std::mutex mu_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <thread>
 
@@ -125,6 +126,29 @@ TEST_F(LogTest, ConcurrentWritersAllLandInOneOrder) {
   auto log = OpenLog(&replayed);
   ASSERT_EQ(replayed.size(), acked.size());
   for (const auto& [seq, payload] : acked) EXPECT_EQ(replayed[seq].second, payload) << seq;
+  EXPECT_TRUE(log->Verify().intact());
+}
+
+TEST_F(LogTest, VerifyWhileWritersAndCheckpointsRun) {
+  options_.sync_on_write = false;
+  options_.max_file_size = 32 << 10;
+  auto log = OpenLog();
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) ASSERT_TRUE(log->Write(1, Payload(t * 1000000 + i)).ok());
+    });
+  }
+  threads.emplace_back([&] {
+    while (!stop) ASSERT_TRUE(log->Checkpoint().ok());
+  });
+  for (int round = 0; round < 20; ++round) {
+    VerifyReport report = log->Verify();
+    ASSERT_TRUE(report.intact()) << round << ": " << report.error.ToString();
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
   EXPECT_TRUE(log->Verify().intact());
 }
 

@@ -50,7 +50,7 @@ class Scan {
     }
     if (!first && h.first_seq != result_.next_seq) {
       return Break(Status::Code::kCorruption, "[WAL-12]",
-                   fmt::format("segment starts at seq {}, previous ended at", h.first_seq),
+                   fmt::format("segment starts at seq {} but the previous one ended", h.first_seq),
                    result_.next_seq, 0);
     }
     if (params_.tree != nullptr && params_.tree->size() == h.first_seq &&
@@ -112,7 +112,10 @@ class Scan {
       }
       const uint64_t seq = result_.next_seq + records_.size();
       if (outcome == SegmentReader::Outcome::kBad) {
-        result_.error = Break(Status::Code::kCorruption, "", why, seq, at);
+        // The reader's message ends with its rule ("... [WAL-5]"); put it last.
+        const size_t rule_at = why.rfind(" [");
+        const std::string rule = rule_at == std::string::npos ? "" : why.substr(rule_at + 1);
+        result_.error = Break(Status::Code::kCorruption, rule.c_str(), why.substr(0, rule_at), seq, at);
       } else {
         result_.error = Break(Status::Code::kCorruption, "[WAL-14]",
                               outcome == SegmentReader::Outcome::kEnd
@@ -181,7 +184,9 @@ class Scan {
         std::copy(commit.payload.begin(), commit.payload.end(), stored.bytes.begin());
         if (stored != tree.Root()) {
           return Break(Status::Code::kIntegrityBroken, "[WAL-11]",
-                       "commit record root differs from the tree rebuilt from the records",
+                       fmt::format("commit record root differs from the tree rebuilt from "
+                                   "records {}..{}",
+                                   group_start, commit.seq - 1),
                        commit.seq, commit.offset);
         }
       }

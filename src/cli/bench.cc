@@ -1,0 +1,95 @@
+#include "cli/bench.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "base/json.h"
+
+namespace hanshiro::cli {
+
+BenchLine& BenchLine::Add(const std::string& name, const std::string& value) {
+  std::string quoted;
+  json::AppendString(&quoted, value);
+  fields_.emplace_back(name, quoted);
+  return *this;
+}
+BenchLine& BenchLine::Add(const std::string& name, uint64_t value) {
+  fields_.emplace_back(name, std::to_string(value));
+  return *this;
+}
+BenchLine& BenchLine::Add(const std::string& name, double value) {
+  fields_.emplace_back(name, fmt::format("{:.4g}", value));
+  return *this;
+}
+BenchLine& BenchLine::Add(const std::string& name, bool value) {
+  fields_.emplace_back(name, value ? "true" : "false");
+  return *this;
+}
+
+std::string BenchLine::ToJson() const {
+  std::string out = "{";
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (i > 0) out += ",";
+    json::AppendString(&out, fields_[i].first);
+    out += ":" + fields_[i].second;
+  }
+  return out + "}";
+}
+
+double RssMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::istringstream in(line.substr(6));
+      double kb = 0;
+      in >> kb;
+      return kb / 1024.0;
+    }
+  }
+  return 0;
+}
+
+namespace {
+
+std::string Unquote(const std::string& v) {
+  return v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
+}
+
+void PrintHuman(const BenchLine& line) {
+  std::string settings, figures;
+  for (const auto& [name, value] : line.fields()) {
+    if (name == "workload") continue;
+    const bool figure = name.find("_per_s") != std::string::npos ||
+                        name.find("ratio") != std::string::npos || name.ends_with("_us") ||
+                        name == "rss_mb";
+    (figure ? figures : settings) += fmt::format("{}={} ", name, Unquote(value));
+  }
+  std::printf("%-10s %s\n%10s %s\n", Unquote(line.fields()[0].second).c_str(), figures.c_str(), "",
+              settings.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Status RunBench(const BenchSettings& settings) {
+  if (settings.workload != "wal") {
+    return Status::InvalidArgument(
+        fmt::format("bench: unknown workload '{}' (available: wal)", settings.workload));
+  }
+  const EmitFn emit = [&](const BenchLine& line) {
+    if (settings.json) {
+      std::printf("%s\n", line.ToJson().c_str());
+      std::fflush(stdout);
+    } else {
+      PrintHuman(line);
+    }
+  };
+  HANSHIRO_RETURN_IF_ERROR(RunWalWorkload(settings, emit));
+  return Status::OK();
+}
+
+}  // namespace hanshiro::cli
