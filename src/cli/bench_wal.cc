@@ -31,11 +31,13 @@ struct WalRun {
   bool sync = false;
   bool integrity = true;
   uint64_t max_file_size = 1ull << 30;
+  uint64_t group_commit_delay_us = 0;
 };
 
 struct Measured {
   double events_per_s = 0;
   uint64_t segments = 0;
+  wal::LogStats stats;
 };
 
 std::string FreshDir(const std::string& parent, int n) {
@@ -50,6 +52,7 @@ Result<Measured> RunOnce(const WalRun& run, const std::string& dir, const std::s
   options.integrity = run.integrity;
   options.max_batch_size = std::max<size_t>(run.batch, 2000);
   options.max_file_size = run.max_file_size;
+  options.group_commit_delay_us = run.group_commit_delay_us;
   HANSHIRO_ASSIGN_OR_RETURN(auto log, wal::Log::Open(options, dir));
 
   const uint64_t per_writer = run.events / run.writers;
@@ -88,6 +91,7 @@ Result<Measured> RunOnce(const WalRun& run, const std::string& dir, const std::s
   HANSHIRO_RETURN_IF_ERROR(first_error);
   Measured m;
   m.events_per_s = static_cast<double>(per_writer * run.writers) / seconds;
+  m.stats = log->stats();
   HANSHIRO_RETURN_IF_ERROR(log->Close());
   for (const auto& entry : std::filesystem::directory_iterator(dir + "/wal")) {
     if (entry.path().extension() == ".wal") ++m.segments;
@@ -100,15 +104,16 @@ Result<BenchLine> Measure(const WalRun& run, const BenchSettings& settings,
                           const std::string& pool, double* events_per_s) {
   const std::string dir = FreshDir(settings.scratch_dir, 0);
   HANSHIRO_RETURN_IF_ERROR(RunOnce(run, dir, pool).status());  // warm-up
-  std::vector<double> rates;
-  uint64_t segments = 0;
+  std::vector<Measured> measured;
   for (int i = 0; i < std::max(1, settings.runs); ++i) {
     HANSHIRO_ASSIGN_OR_RETURN(Measured m, RunOnce(run, dir, pool));
-    rates.push_back(m.events_per_s);
-    segments = m.segments;
+    measured.push_back(m);
   }
-  std::sort(rates.begin(), rates.end());
-  *events_per_s = rates[rates.size() / 2];
+  std::sort(measured.begin(), measured.end(),
+            [](const Measured& a, const Measured& b) { return a.events_per_s < b.events_per_s; });
+  const Measured& median = measured[measured.size() / 2];
+  *events_per_s = median.events_per_s;
+  const wal::LogStats& st = median.stats;
   BenchLine line;
   line.Add("workload", std::string("wal"))
       .Add("events", run.events)
@@ -119,11 +124,15 @@ Result<BenchLine> Measure(const WalRun& run, const BenchSettings& settings,
       .Add("integrity", run.integrity)
       .Add("flushes", uint64_t{0})
       .Add("max_file_size", run.max_file_size)
-      .Add("segments", segments)
-      .Add("runs", static_cast<uint64_t>(rates.size()))
+      .Add("group_commit_delay_us", run.group_commit_delay_us)
+      .Add("segments", median.segments)
+      .Add("runs", static_cast<uint64_t>(measured.size()))
       .Add("events_per_s", *events_per_s)
-      .Add("min_events_per_s", rates.front())
-      .Add("max_events_per_s", rates.back());
+      .Add("min_events_per_s", measured.front().events_per_s)
+      .Add("max_events_per_s", measured.back().events_per_s)
+      .Add("groups", st.groups)
+      .Add("records_per_group", st.groups > 0 ? static_cast<double>(st.records) / st.groups : 0.0)
+      .Add("mean_fsync_us", st.syncs > 0 ? static_cast<double>(st.sync_us) / st.syncs : 0.0);
   return line;
 }
 

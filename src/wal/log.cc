@@ -28,6 +28,9 @@ namespace {
 
 constexpr std::string_view kCheckpointFile = "CHECKPOINT";
 
+// Longest a leader waits for writers recent groups released (sync on).
+constexpr uint64_t kCatchUpMaxUs = 200;
+
 uint64_t NowNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -344,9 +347,9 @@ Result<uint64_t> Log::WriteBatch(std::span<const Entry> entries) {
                                                  i, entries[i].payload.size(), kMaxPayloadBytes));
     }
   }
-  Writer w;
-  w.entries = entries;
-  return Submit(&w);
+  Writer* w = AcquireWriter();
+  w->entries = entries;
+  return Submit(w, nullptr);
 }
 
 void Log::Prepare(Writer* w) const {
@@ -373,10 +376,37 @@ void Log::Prepare(Writer* w) const {
   integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &scratch);
 }
 
-Result<uint64_t> Log::Submit(Writer* w) {
+Log::Writer* Log::AcquireWriter() {
+  std::lock_guard lock(mu_);
+  if (free_writers_.empty()) {
+    writers_.push_back(std::make_unique<Writer>());
+    free_writers_.push_back(writers_.back().get());
+  }
+  Writer* w = free_writers_.back();
+  free_writers_.pop_back();
+  w->entries = {};
+  w->control = Writer::Control::kNone;
+  w->first_seq = 0;
+  w->buf.clear();
+  if (w->buf.capacity() > (4u << 20)) w->buf.shrink_to_fit();  // after a huge batch
+  w->prepared = false;
+  w->done = false;
+  w->status = Status::OK();
+  w->checkpoint.reset();
+  return w;
+}
+
+Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* checkpoint) {
   std::unique_lock lock(mu_);
-  if (closed_) return Status::InvalidArgument("wal: the log is closed");
-  if (!error_.ok()) return error_;
+  // Writers live in a pool owned by the log, so a leader may signal one after
+  // letting go of mu_ even if it has already returned.
+  auto finish = [&](Result<uint64_t> result) {
+    if (checkpoint != nullptr) *checkpoint = w->checkpoint;
+    free_writers_.push_back(w);
+    return result;
+  };
+  if (closed_) return finish(Status::InvalidArgument("wal: the log is closed"));
+  if (!error_.ok()) return finish(error_);
   if (w->control == Writer::Control::kNone) {
     w->first_seq = next_seq_;
     next_seq_ += w->entries.size();
@@ -391,8 +421,8 @@ Result<uint64_t> Log::Submit(Writer* w) {
   if (queue_.front() != w) queue_.front()->cv.notify_one();
   while (!w->done && queue_.front() != w) w->cv.wait(lock);
   if (w->done) {
-    if (!w->status.ok()) return w->status;
-    return w->first_seq;
+    if (!w->status.ok()) return finish(w->status);
+    return finish(w->first_seq);
   }
 
   // This writer leads the next group: itself and the ready writers behind it.
@@ -422,6 +452,18 @@ Result<uint64_t> Log::Submit(Writer* w) {
       records = form_group(&group);
     }
     records = form_group(&group);
+  } else if (options_.sync_on_write && w->control == Writer::Control::kNone &&
+             records < recent_max_group_records_) {
+    // The writers recent groups released are likely on their way back: a
+    // group smaller than the largest recent one waits for them, for at most
+    // half an fsync, rather than paying a whole fsync for a few records.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(std::min<uint64_t>(kCatchUpMaxUs, last_sync_us_ / 2));
+    while (records < recent_max_group_records_ &&
+           w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+      records = form_group(&group);
+    }
+    records = form_group(&group);
   }
 
   Status s = error_;
@@ -435,18 +477,37 @@ Result<uint64_t> Log::Submit(Writer* w) {
     if (s.ok()) {
       committed_segment_ = segment_number_;
       committed_segment_bytes_ = segment_bytes_;
+      if (group[0]->control == Writer::Control::kNone) {
+        // Largest of the last 8 groups: how many writers are around.
+        recent_groups_[stats_.groups % recent_groups_.size()] = records;
+        recent_max_group_records_ =
+            *std::max_element(recent_groups_.begin(), recent_groups_.end());
+        last_sync_us_ = group_sync_us_;
+        ++stats_.groups;
+        stats_.records += records;
+        stats_.syncs += options_.sync_on_write ? 1 : 0;
+        stats_.sync_us += group_sync_us_;
+        stats_.bytes += group_bytes_;
+      }
     }
   }
+  std::vector<Writer*> wake;
   for (Writer* x : group) {
     x->status = s;
     x->done = true;
     queue_.pop_front();
-    if (x != w) x->cv.notify_one();
+    if (x != w) wake.push_back(x);
   }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-  if (!s.ok()) return s;
-  return w->first_seq;
+  if (!queue_.empty()) wake.push_back(queue_.front());
+  Result<uint64_t> result = s.ok() ? Result<uint64_t>(w->first_seq) : Result<uint64_t>(s);
+  result = finish(std::move(result));
+  lock.unlock();
+  // Signalled without mu_ held, so the woken threads do not queue on it. A
+  // writer that already left is back in the pool: at worst a spurious wakeup.
+  for (Writer* x : wake) x->cv.notify_one();
+  return result;
 }
+
 
 Status Log::CommitGroup(std::span<Writer* const> group) {
   if (segment_bytes_ >= options_.max_file_size) HANSHIRO_RETURN_IF_ERROR(Rotate());
@@ -466,8 +527,17 @@ Status Log::CommitGroup(std::span<Writer* const> group) {
     bytes += x->buf.size();
   }
   HANSHIRO_RETURN_IF_ERROR(file_->Append(commit_buf_));
-  HANSHIRO_RETURN_IF_ERROR(options_.sync_on_write ? file_->Sync() : file_->Flush());
+  if (options_.sync_on_write) {
+    const auto start = std::chrono::steady_clock::now();
+    HANSHIRO_RETURN_IF_ERROR(file_->Sync());
+    group_sync_us_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
+  } else {
+    HANSHIRO_RETURN_IF_ERROR(file_->Flush());
+  }
   segment_bytes_ += bytes;
+  group_bytes_ = bytes;
   committed_.store(end_seq, std::memory_order_release);
   return Status::OK();
 }
@@ -497,15 +567,21 @@ Status Log::RunControl(Writer* w) {
 }
 
 Result<integrity::Checkpoint> Log::Checkpoint() {
-  Writer w;
-  w.control = Writer::Control::kCheckpoint;
-  HANSHIRO_RETURN_IF_ERROR(Submit(&w).status());
-  return *w.checkpoint;
+  Writer* w = AcquireWriter();
+  w->control = Writer::Control::kCheckpoint;
+  std::optional<integrity::Checkpoint> cp;
+  HANSHIRO_RETURN_IF_ERROR(Submit(w, &cp).status());
+  return *cp;
 }
 
 std::optional<integrity::Checkpoint> Log::LatestCheckpoint() const {
   std::lock_guard lock(mu_);
   return checkpoint_;
+}
+
+LogStats Log::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
 }
 
 Status Log::health() const {
@@ -514,9 +590,9 @@ Status Log::health() const {
 }
 
 Status Log::Close() {
-  Writer w;
-  w.control = Writer::Control::kClose;
-  Status s = Submit(&w).status();
+  Writer* w = AcquireWriter();
+  w->control = Writer::Control::kClose;
+  Status s = Submit(w, nullptr).status();
   std::lock_guard lock(mu_);
   closed_ = true;
   return s;

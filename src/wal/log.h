@@ -27,6 +27,7 @@
 #ifndef HANSHIRO_WAL_LOG_H_
 #define HANSHIRO_WAL_LOG_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -85,6 +86,15 @@ struct VerifyReport {
   Status error;                  // the first break, located
 };
 
+// Counters since Open (monotonic).
+struct LogStats {
+  uint64_t groups = 0;      // commit groups written
+  uint64_t records = 0;     // data records written
+  uint64_t syncs = 0;       // group fsyncs
+  uint64_t sync_us = 0;     // time spent in them
+  uint64_t bytes = 0;       // WAL bytes written
+};
+
 class Log {
  public:
   // Called during Open for every committed record with seq >= replay_from.
@@ -126,6 +136,7 @@ class Log {
   Status Close();
 
   const RecoveryReport& recovery() const { return recovery_; }
+  LogStats stats() const;
   // Records committed (= the tree size).
   uint64_t size() const { return committed_.load(std::memory_order_acquire); }
   // OK, or the sticky error every write now returns.
@@ -141,7 +152,9 @@ class Log {
   Status StartSegment(uint64_t number);
   Result<integrity::Checkpoint> SignAndStore();
   void Prepare(Writer* w) const;
-  Result<uint64_t> Submit(Writer* w);
+  Writer* AcquireWriter();
+  // Runs w through the queue and returns it to the pool.
+  Result<uint64_t> Submit(Writer* w, std::optional<integrity::Checkpoint>* checkpoint);
   Status CommitGroup(std::span<Writer* const> group);
   Status Rotate();
   Status TruncateTornTail(const TornTail& torn);
@@ -162,12 +175,20 @@ class Log {
   uint64_t segment_number_ = 0;
   uint64_t segment_bytes_ = 0;
   std::string commit_buf_;
+  uint64_t group_sync_us_ = 0;  // how long the last group's fsync took
+  uint64_t group_bytes_ = 0;    // what the last group wrote
+  LogStats stats_;              // guarded by mu_
 
   mutable std::mutex mu_;
   std::deque<Writer*> queue_;           // guarded by mu_
+  std::vector<std::unique_ptr<Writer>> writers_;  // guarded by mu_; the pool
+  std::vector<Writer*> free_writers_;   // guarded by mu_
   uint64_t next_seq_ = 0;               // guarded by mu_
   Status error_;                        // guarded by mu_; sticky
   bool closed_ = false;                 // guarded by mu_
+  std::array<size_t, 8> recent_groups_{};  // guarded by mu_: records per recent group
+  size_t recent_max_group_records_ = 0;  // guarded by mu_
+  uint64_t last_sync_us_ = 0;           // guarded by mu_
   std::optional<integrity::Checkpoint> checkpoint_;  // guarded by mu_
   // What verify may read: the live segment's committed bytes.
   uint64_t committed_segment_ = 0;      // guarded by mu_
