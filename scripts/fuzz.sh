@@ -17,12 +17,15 @@ fi
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DHANSHIRO_FUZZ=ON -DHANSHIRO_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz --target record_decode_fuzzer
+cmake --build build/fuzz --target record_decode_fuzzer wal_segment_fuzzer
 
-for target in record_decode_fuzzer; do
+for target in record_decode_fuzzer wal_segment_fuzzer; do
   corpus="build/fuzz/corpus/$target"
   mkdir -p "$corpus"
-  cp tests/golden/record_v1_*.bin "$corpus/"
+  case $target in
+    record_decode_fuzzer) cp tests/golden/record_v1_*.bin "$corpus/" ;;
+    wal_segment_fuzzer) cp tests/golden/wal_v1_*.wal "$corpus/" ;;
+  esac
   echo "== $target: ${seconds}s" >&2
   "build/fuzz/fuzz/$target" -max_total_time="$seconds" -max_len=4096 "$corpus"
 done
