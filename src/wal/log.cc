@@ -496,9 +496,12 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
     x->status = s;
     x->done = true;
     queue_.pop_front();
+  }
+  // The next leader first, so the next group starts while the others wake.
+  if (!queue_.empty()) wake.push_back(queue_.front());
+  for (Writer* x : group) {
     if (x != w) wake.push_back(x);
   }
-  if (!queue_.empty()) wake.push_back(queue_.front());
   Result<uint64_t> result = s.ok() ? Result<uint64_t>(w->first_seq) : Result<uint64_t>(s);
   result = finish(std::move(result));
   lock.unlock();
