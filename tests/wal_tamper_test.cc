@@ -273,7 +273,7 @@ TEST_F(WalTamperTest, LedgerLeafFlipIsLed4AndBreaksOpen) {
   auto log = Open();
   ASSERT_NE(log, nullptr);
   ExpectBreak(log->recovery().broken, kIntegrityBroken,
-              {"level-00.tiles", "differs from the root in the header of wal", "[LED-4]"});
+              {"level-00.tiles", "first 200 leaves", "[LED-4]"});
   EXPECT_EQ(log->Write(1, "x").status().code(), kIntegrityBroken);
   ExpectLeafBreak(log->Verify().error, rec);
 }
@@ -388,11 +388,10 @@ TEST_F(WalTamperTest, ReplayBeforeCheckpointChecksLeaves) {
   });
   ASSERT_NE(log, nullptr);
   EXPECT_NE(replayed, tampered);
-  // Located at the group holding the record: its records and commit record.
+  // Located at the record: its leaf differs from the ledger's copy.
   ExpectBreak(log->recovery().broken, kIntegrityBroken,
-              {"records " + std::to_string(group_.data.front().seq) + ".." +
-                   std::to_string(group_.data.back().seq),
-               "offset " + std::to_string(group_.commit.offset), "[WAL-11]"});
+              {"000002.wal", "record " + std::to_string(rec.seq),
+               "offset " + std::to_string(rec.offset), "[LED-4]"});
   EXPECT_FALSE(log->Write(1, "x").ok());
 }
 

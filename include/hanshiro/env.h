@@ -85,6 +85,8 @@ class Env {
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Shortens (or extends with zeros) a file to size bytes.
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // Makes a file readable and writable by its owner only (mode 0600).
+  virtual Status RestrictToOwner(const std::string& path) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // Busy when another holder (in this or another process) has the lock.

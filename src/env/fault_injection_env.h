@@ -88,6 +88,7 @@ class FaultInjectionEnv final : public Env {
   Status RemoveDir(const std::string& dir) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
+  Status RestrictToOwner(const std::string& path) override { return base_->RestrictToOwner(path); }
   Status SyncDir(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_->LockFile(path);

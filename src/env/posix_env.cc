@@ -257,6 +257,11 @@ class PosixEnv final : public Env {
     return Status();
   }
 
+  Status RestrictToOwner(const std::string& path) override {
+    if (::chmod(path.c_str(), 0600) != 0) return PosixError("chmod", path, errno);
+    return Status();
+  }
+
   Status SyncDir(const std::string& dir) override {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return PosixError("open directory", dir, errno);

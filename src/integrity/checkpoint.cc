@@ -21,6 +21,7 @@ constexpr uint32_t kVersion = 1;
 constexpr uint32_t kEd25519 = 1;
 constexpr std::string_view kHeadDomain{"HanshiroDB tree head v1\0", 24};
 constexpr uint32_t kMaxProofHashes = 128;  // two per tree level is plenty
+constexpr uint64_t kKeyFileSize = 52;
 
 void PutBytes(std::string* out, const void* p, size_t n) {
   out->append(static_cast<const char*>(p), n);
@@ -135,6 +136,11 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes) {
 
 Result<SigningKey> LoadOrCreateSigningKey(Env* env, const std::string& path) {
   if (env->FileExists(path)) {
+    HANSHIRO_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    if (size != kKeyFileSize) {
+      return Status::Corruption(fmt::format("{}: {} bytes, a key file has {} [CKP-6]", path, size,
+                                            kKeyFileSize));
+    }
     HANSHIRO_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(env, path));
     ByteReader r(bytes);
     HANSHIRO_RETURN_IF_ERROR(OpenEnvelope(bytes, kKeyMagic, path.c_str(), &r));
@@ -151,8 +157,13 @@ Result<SigningKey> LoadOrCreateSigningKey(Env* env, const std::string& path) {
   PutFixed32(&out, kEd25519);
   out.append(key.seed());
   PutCrc(&out);
+  // Owner-only before the seed is written: whoever reads it can sign.
   const std::string tmp = path + ".tmp";
-  HANSHIRO_RETURN_IF_ERROR(WriteStringToFile(env, out, tmp, true));
+  HANSHIRO_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
+  HANSHIRO_RETURN_IF_ERROR(env->RestrictToOwner(tmp));
+  HANSHIRO_RETURN_IF_ERROR(file->Append(out));
+  HANSHIRO_RETURN_IF_ERROR(file->Sync());
+  HANSHIRO_RETURN_IF_ERROR(file->Close());
   HANSHIRO_RETURN_IF_ERROR(env->RenameFile(tmp, path));
   HANSHIRO_RETURN_IF_ERROR(env->SyncDir(DirName(path)));
   return key;

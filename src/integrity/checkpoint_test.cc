@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "env/test_dir.h"
 #include "integrity/merkle.h"
 
@@ -64,6 +66,8 @@ TEST(CheckpointTest, KeyFileIsCreatedOnceThenLoaded) {
   auto b = LoadOrCreateSigningKey(Env::Default(), dir.File("key"));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(a->public_key(), b->public_key());
+  EXPECT_EQ(std::filesystem::status(dir.File("key")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::string bytes = *ReadFileToString(Env::Default(), dir.File("key"));
   bytes[20] ^= 1;
   ASSERT_TRUE(WriteStringToFile(Env::Default(), bytes, dir.File("key"), false).ok());

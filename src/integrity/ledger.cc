@@ -92,8 +92,14 @@ Status Ledger::OpenLevel(int level) {
   if (env_->FileExists(lv->path)) {
     HANSHIRO_ASSIGN_OR_RETURN(file_size, env_->GetFileSize(lv->path));
   }
-  if (file_size < kLedgerHeaderSize) {
-    // Missing, or a header torn while the file was being created.
+  bool torn_creation = file_size < kLedgerHeaderSize;
+  if (file_size == kLedgerHeaderSize) {
+    HANSHIRO_ASSIGN_OR_RETURN(std::string header, ReadFileToString(env_, lv->path));
+    torn_creation = header.find_first_not_of('\0') == std::string::npos;
+  }
+  if (torn_creation) {
+    // Missing, or a header a crash cut short (or left as zeros) while the
+    // file was being created: it held no entries yet.
     HANSHIRO_RETURN_IF_ERROR(WriteStringToFile(env_, EncodeHeader(level), lv->path, true));
     file_size = kLedgerHeaderSize;
   } else {
@@ -143,12 +149,7 @@ Status Ledger::Truncate(uint64_t size) {
       }
     }
   }
-  std::array<Hash256, 64> edge{};
-  for (int h = 0; h < 64; ++h) {
-    if (((size >> h) & 1) == 0) continue;
-    HANSHIRO_ASSIGN_OR_RETURN(edge[h], PerfectHash(h, (size >> h) - 1));
-  }
-  tree_ = CompactTree(size, edge);
+  HANSHIRO_ASSIGN_OR_RETURN(tree_, CompactTreeAt(size));
   size_.store(size, std::memory_order_release);
   error_ = Status::OK();
   return Status::OK();
@@ -245,6 +246,15 @@ Result<Hash256> Ledger::PerfectHash(int height, uint64_t index) const {
   std::vector<Hash256> hashes;
   HANSHIRO_RETURN_IF_ERROR(ReadEntries(level, index << rest, uint64_t{1} << rest, &hashes));
   return FoldPerfect(std::move(hashes));
+}
+
+Result<CompactTree> Ledger::CompactTreeAt(uint64_t size) const {
+  std::array<Hash256, 64> edge{};
+  for (int h = 0; h < 64; ++h) {
+    if (((size >> h) & 1) == 0) continue;
+    HANSHIRO_ASSIGN_OR_RETURN(edge[h], PerfectHash(h, (size >> h) - 1));
+  }
+  return CompactTree(size, edge);
 }
 
 Result<Hash256> Ledger::RootAt(uint64_t size) const {

@@ -66,6 +66,9 @@ class Ledger {
   // The hash of the perfect subtree of 2^height leaves number `index`.
   // REQUIRES: ((index + 1) << height) <= size()
   Result<Hash256> PerfectHash(int height, uint64_t index) const;
+  // The right edge of the tree of the first `size` leaves (from the files).
+  // REQUIRES: size <= size()
+  Result<CompactTree> CompactTreeAt(uint64_t size) const;
   // Proof helpers over this ledger. REQUIRES: sizes within size()
   Result<Hash256> RootAt(uint64_t size) const;
   Result<std::vector<Hash256>> InclusionPath(uint64_t index, uint64_t size) const;

@@ -37,18 +37,59 @@ uint64_t NowNs() {
                                    .count());
 }
 
-// Recovery feeds replayed leaves to the ledger.
-class LedgerSink final : public TreeSink {
+// Recovery's tree: leaves below the checkpoint go into a tree rebuilt from
+// the ledger at the replay start, which must reach the checkpoint's root
+// exactly at a group boundary; later leaves extend the ledger.
+class RecoverySink final : public TreeSink {
  public:
-  explicit LedgerSink(integrity::Ledger* ledger) : ledger_(ledger) {}
-  uint64_t size() const override { return ledger_->size(); }
-  Status Append(const Group& g, size_t first) override {
-    return ledger_->Append(g.leaves.subspan(first));
+  RecoverySink(integrity::Ledger* ledger, uint64_t trusted,
+               const std::optional<integrity::Checkpoint>& checkpoint, integrity::CompactTree below)
+      : ledger_(ledger), trusted_(trusted), checkpoint_(checkpoint), below_(std::move(below)) {}
+
+  uint64_t size() const override {
+    return below_.size() < trusted_ ? below_.size() : ledger_->size();
   }
-  Hash256 Root() const override { return ledger_->Root(); }
+  Hash256 Root() const override {
+    return below_.size() < trusted_ ? below_.Root() : ledger_->Root();
+  }
+
+  Status Append(const Group& g, size_t first) override {
+    const auto leaves = g.leaves.subspan(first);
+    const uint64_t begin = size();
+    const uint64_t end = begin + leaves.size();
+    if (begin >= trusted_) return ledger_->Append(leaves);
+    if (end > trusted_) {
+      return Status::IntegrityBroken(fmt::format(
+          "{}: the signed checkpoint's tree size {} falls inside the commit group of records "
+          "{}..{} (commit at offset {})",
+          *g.file, trusted_, begin, end - 1, g.commit_offset));
+    }
+    // Locate a record that differs from the ledger's copy of its leaf.
+    HANSHIRO_RETURN_IF_ERROR(ledger_->ReadEntries(0, begin, leaves.size(), &stored_));
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (stored_[i] != leaves[i]) {
+        return Status::IntegrityBroken(fmt::format(
+            "{}: record {} (offset {}) hashes to a leaf that differs from {} entry {} [LED-4]",
+            *g.file, begin + i, g.records[first + i].offset, ledger_->LevelFileName(0),
+            begin + i));
+      }
+    }
+    below_.Append(leaves);
+    if (end == trusted_ && checkpoint_ && below_.Root() != checkpoint_->head.root) {
+      return Status::IntegrityBroken(fmt::format(
+          "{}: the tree rebuilt from the records up to the commit at offset {} differs from the "
+          "signed checkpoint of size {}",
+          *g.file, g.commit_offset, trusted_));
+    }
+    return Status::OK();
+  }
 
  private:
   integrity::Ledger* ledger_;
+  const uint64_t trusted_;
+  const std::optional<integrity::Checkpoint>& checkpoint_;
+  integrity::CompactTree below_;
+  std::vector<Hash256> stored_;
 };
 
 // Verify rebuilds the tree in memory and compares every leaf and every
@@ -57,12 +98,19 @@ class VerifySink final : public TreeSink {
  public:
   VerifySink(const integrity::Ledger* ledger, VerifyReport* report)
       : ledger_(ledger), report_(report) {}
+  void set_checkpoint_size(uint64_t size) { checkpoint_size_ = size; }
   uint64_t size() const override { return tree_.size(); }
   Hash256 Root() const override { return tree_.Root(); }
 
   Status Append(const Group& g, size_t first) override {
     const auto leaves = g.leaves.subspan(first);
     const uint64_t start = tree_.size();
+    if (start < checkpoint_size_ && start + leaves.size() > checkpoint_size_) {
+      return Status::IntegrityBroken(fmt::format(
+          "{}: the signed checkpoint's tree size {} falls inside the commit group of records "
+          "{}..{} (commit at offset {})",
+          *g.file, checkpoint_size_, start, start + leaves.size() - 1, g.commit_offset));
+    }
     HANSHIRO_RETURN_IF_ERROR(ledger_->ReadEntries(0, start, leaves.size(), &stored_)
                                  .WithContext("ledger level 0"));
     for (size_t i = 0; i < leaves.size(); ++i) {
@@ -100,7 +148,18 @@ class VerifySink final : public TreeSink {
   VerifyReport* report_;
   integrity::CompactTree tree_;
   std::vector<Hash256> stored_;
+  uint64_t checkpoint_size_ = 0;
 };
+
+// Reads a file that is at most `max` bytes long (Corruption otherwise), so a
+// damaged or hostile file cannot make us allocate its size.
+Result<std::string> ReadSmallFile(Env* env, const std::string& path, uint64_t max) {
+  HANSHIRO_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+  if (size > max) {
+    return Status::Corruption(fmt::format("{}: {} bytes, expected at most {}", path, size, max));
+  }
+  return ReadFileToString(env, path);
+}
 
 Result<std::vector<uint64_t>> ListSegments(Env* env, const std::string& dir) {
   HANSHIRO_ASSIGN_OR_RETURN(auto names, env->GetChildren(dir));
@@ -143,13 +202,27 @@ Result<std::unique_ptr<Log>> Log::Open(const Options& options, const std::string
   return log;
 }
 
+Status Log::LoadCheckpoint(uint64_t* trusted) {
+  *trusted = 0;
+  const std::string path = JoinPath(integrity_dir_, kCheckpointFile);
+  if (!options_.env->FileExists(path)) return Status::OK();
+  HANSHIRO_ASSIGN_OR_RETURN(std::string bytes,
+                            ReadSmallFile(options_.env, path, integrity::kCheckpointSize));
+  HANSHIRO_ASSIGN_OR_RETURN(integrity::Checkpoint cp, integrity::DecodeCheckpoint(bytes));
+  HANSHIRO_RETURN_IF_ERROR(integrity::VerifyCheckpoint(cp, public_key_));
+  checkpoint_ = cp;
+  *trusted = cp.head.size;
+  return Status::OK();
+}
+
 Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
   Env* env = options_.env;
   HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, dir_));
   HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, wal_dir_));
   HANSHIRO_ASSIGN_OR_RETURN(lock_, env->LockFile(JoinPath(wal_dir_, "LOCK")));
 
-  uint64_t trusted = 0;  // tree size of the signed checkpoint
+  // 1. The signed checkpoint (size `trusted`) and the ledger up to it.
+  uint64_t trusted = 0;
   Status broken;
   if (options_.integrity) {
     HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, integrity_dir_));
@@ -158,97 +231,71 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
     public_key_ = key_->public_key();
     HANSHIRO_ASSIGN_OR_RETURN(ledger_,
                               integrity::Ledger::Open(env, JoinPath(integrity_dir_, "ledger")));
-    const std::string cp_path = JoinPath(integrity_dir_, kCheckpointFile);
-    if (env->FileExists(cp_path)) {
-      HANSHIRO_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(env, cp_path));
-      auto cp = integrity::DecodeCheckpoint(bytes);
-      broken = cp.ok() ? integrity::VerifyCheckpoint(*cp, public_key_) : cp.status();
-      if (broken.ok()) {
-        checkpoint_ = *cp;
-        trusted = cp->head.size;
-      }
-      broken = broken.WithContext(cp_path);
+    broken = LoadCheckpoint(&trusted).WithContext(JoinPath(integrity_dir_, kCheckpointFile));
+    if (broken.ok()) broken = ledger_->Truncate(trusted);
+    if (!broken.ok()) {
+      (void)ledger_->Truncate(ledger_->stored_leaves());  // readable, so Verify can locate
+    } else if (checkpoint_ && ledger_->Root() != checkpoint_->head.root) {
+      broken = Status::IntegrityBroken(fmt::format(
+          "{}: the tree of the first {} leaves differs from the signed checkpoint (run verify "
+          "to locate the entry) [LED-4]",
+          ledger_->LevelFileName(0), trusted));
     }
   }
   recovery_.checkpoint_size = trusted;
 
+  // 2. The segments; a last one whose creation a crash cut short goes.
   HANSHIRO_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListSegments(env, wal_dir_));
+  uint64_t next_number = numbers.empty() ? 1 : numbers.back() + 1;
+  if (!numbers.empty()) {
+    const std::string last = SegmentFileName(wal_dir_, numbers.back());
+    auto reader = SegmentReader::Open(env, last, UINT64_MAX);
+    if (!reader.ok() && reader.status().IsNotFound()) {
+      HANSHIRO_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(last));
+      recovery_.torn = TornTail{last, 0, size, true};
+      HANSHIRO_RETURN_IF_ERROR(TruncateTornTail(*recovery_.torn));
+      next_number = numbers.back();
+      numbers.pop_back();
+    }
+  }
   if (broken.ok() && numbers.empty() && trusted > 0) {
     broken = Status::Corruption(
         fmt::format("wal: no segments, but the signed checkpoint covers {} records", trusted));
   }
-  // Replay starts at the last segment that begins at or before both the
-  // checkpoint and replay_from. The tree is rebuilt from that segment's
-  // start, so every replayed record is hashed into the tree that the
-  // checkpoint's root must match.
-  size_t start = 0;
-  uint64_t start_seq = 0;
-  Hash256 start_root = integrity::EmptyRoot();
-  uint32_t start_algorithm = kHashBlake3;
-  if (broken.ok() && !numbers.empty()) {
-    const uint64_t target = std::min(trusted, replay_from);
-    bool found = false;
-    for (size_t i = numbers.size(); i-- > 0 && !found;) {
-      auto reader = SegmentReader::Open(env, SegmentFileName(wal_dir_, numbers[i]), UINT64_MAX);
-      if (reader.ok() && (*reader)->header().first_seq <= target) {
-        found = true;
-        start = i;
-        start_seq = (*reader)->header().first_seq;
-        start_root = (*reader)->header().root;
-        start_algorithm = (*reader)->header().hash_algorithm;
-      }
-    }
-    if (!found) {
-      broken = Status::Corruption(fmt::format(
-          "wal {:06d}: no segment holds seq {} (replay or checkpoint start) [WAL-12]",
-          numbers.front(), target));
-    }
-  }
-  if (options_.integrity) {
-    if (broken.ok()) broken = ledger_->Truncate(start_seq);
-    if (!broken.ok()) {
-      // Keep the ledger readable so Verify can locate the damage.
-      (void)ledger_->Truncate(ledger_->stored_leaves());
-    }
-  }
-  auto check_checkpoint = [&](const std::string& where) -> Status {
-    if (!checkpoint_ || ledger_->size() != trusted || ledger_->Root() == checkpoint_->head.root) {
-      return Status::OK();
-    }
-    return Status::IntegrityBroken(fmt::format(
-        "{}: the tree of the first {} records differs from the signed checkpoint", where,
-        trusted));
-  };
-  if (broken.ok() && options_.integrity) broken = check_checkpoint(ledger_->LevelFileName(0));
-  // (A header written without integrity is the scanner's to report [WAL-3].)
-  if (broken.ok() && options_.integrity && !numbers.empty() && start_algorithm == kHashBlake3 &&
-      ledger_->Root() != start_root) {
-    broken = Status::IntegrityBroken(fmt::format(
-        "{}: the tree of the first {} leaves differs from the root in the header of wal {:06d} "
-        "(run verify to locate the entry) [LED-4]",
-        ledger_->LevelFileName(0), start_seq, numbers[start]));
-  }
 
+  // 3. Replay from the last segment that starts at or before both the
+  // checkpoint and replay_from: records before the checkpoint are hashed
+  // into a tree that must reach the checkpoint's root; later ones extend the
+  // ledger.
   ScanResult scan;
+  scan.next_seq = trusted;
   if (broken.ok() && !numbers.empty()) {
-    LedgerSink sink(ledger_.get());
-    ScanParams params;
-    params.integrity = options_.integrity;
-    params.tree = options_.integrity ? &sink : nullptr;
-    params.on_group = [&](const Group& g) -> Status {
-      if (options_.integrity) {
-        HANSHIRO_RETURN_IF_ERROR(
-            check_checkpoint(fmt::format("{} (commit at offset {})", *g.file, g.commit_offset)));
+    size_t start = 0;
+    broken = FindReplayStart(numbers, std::min(trusted, replay_from), &start);
+    std::optional<RecoverySink> sink;
+    if (broken.ok() && options_.integrity) {
+      auto below = ledger_->CompactTreeAt(start_seq_);
+      if (below.ok()) {
+        sink.emplace(ledger_.get(), trusted, checkpoint_, std::move(below).value());
+      } else {
+        broken = below.status();
       }
-      for (const GroupRecord& r : g.records) {
-        if (r.seq < replay_from) continue;
-        if (replay) HANSHIRO_RETURN_IF_ERROR(replay(r.seq, r.kind, r.payload));
-        ++recovery_.replayed;
-      }
-      return Status::OK();
-    };
-    scan = ScanSegments(env, wal_dir_, std::span(numbers).subspan(start), params);
-    broken = scan.error;
+    }
+    if (broken.ok()) {
+      ScanParams params;
+      params.integrity = options_.integrity;
+      params.tree = sink ? &*sink : nullptr;
+      params.on_group = [&](const Group& g) -> Status {
+        for (const GroupRecord& r : g.records) {
+          if (r.seq < replay_from) continue;
+          if (replay) HANSHIRO_RETURN_IF_ERROR(replay(r.seq, r.kind, r.payload));
+          ++recovery_.replayed;
+        }
+        return Status::OK();
+      };
+      scan = ScanSegments(env, wal_dir_, std::span(numbers).subspan(start), params);
+      broken = scan.error;
+    }
     if (broken.ok() && scan.next_seq < trusted) {
       broken = Status::IntegrityBroken(fmt::format(
           "wal {:06d}: log ends at seq {} but the signed checkpoint covers {} records",
@@ -256,7 +303,7 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
     }
   }
   if (!broken.ok()) {
-    // Refuse writes; reads of what was recovered and verify still work.
+    // Refuse writes; what was recovered stays readable and Verify still runs.
     recovery_.broken = broken;
     error_ = broken;
     committed_segment_ = numbers.empty() ? 0 : numbers.back();
@@ -265,10 +312,9 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
     return Status::OK();
   }
 
-  uint64_t next_number = numbers.empty() ? 1 : numbers.back() + 1;
+  // 4. Cut a torn tail, start a new segment, and sign what was replayed.
   if (scan.torn) {
     HANSHIRO_RETURN_IF_ERROR(TruncateTornTail(*scan.torn));
-    if (scan.torn->whole_file) --next_number;
     recovery_.torn = scan.torn;
   }
   next_seq_ = scan.next_seq;
@@ -277,10 +323,25 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
   HANSHIRO_CHECK(!options_.integrity || ledger_->size() == scan.next_seq);
   HANSHIRO_RETURN_IF_ERROR(StartSegment(next_number));
   if (options_.integrity && scan.next_seq > trusted) {
-    HANSHIRO_ASSIGN_OR_RETURN(auto cp, SignAndStore());
-    (void)cp;
+    HANSHIRO_RETURN_IF_ERROR(SignAndStore().status());
   }
   return Status::OK();
+}
+
+Status Log::FindReplayStart(const std::vector<uint64_t>& numbers, uint64_t target, size_t* start) {
+  for (size_t i = numbers.size(); i-- > 0;) {
+    auto reader =
+        SegmentReader::Open(options_.env, SegmentFileName(wal_dir_, numbers[i]), UINT64_MAX);
+    if (!reader.ok()) continue;  // the scan reports it, if it matters
+    if ((*reader)->header().first_seq <= target) {
+      *start = i;
+      start_seq_ = (*reader)->header().first_seq;
+      return Status::OK();
+    }
+  }
+  return Status::Corruption(fmt::format(
+      "wal {:06d}: no segment holds seq {} (checkpoint or replay start) [WAL-12]",
+      numbers.front(), target));
 }
 
 Status Log::TruncateTornTail(const TornTail& torn) {
@@ -649,7 +710,7 @@ VerifyReport Log::Verify() {
   if (options_.integrity) {
     const std::string cp_path = JoinPath(integrity_dir_, kCheckpointFile);
     if (options_.env->FileExists(cp_path)) {
-      auto bytes = ReadFileToString(options_.env, cp_path);
+      auto bytes = ReadSmallFile(options_.env, cp_path, integrity::kCheckpointSize);
       auto cp = bytes.ok() ? integrity::DecodeCheckpoint(*bytes)
                            : Result<integrity::Checkpoint>(bytes.status());
       if (!cp.ok()) {
@@ -673,6 +734,7 @@ VerifyReport Log::Verify() {
   std::erase_if(*numbers, [&](uint64_t n) { return n > last_segment; });
 
   VerifySink sink(ledger_.get(), &report);
+  if (report.checkpoint) sink.set_checkpoint_size(report.checkpoint->head.size);
   ScanParams params;
   params.integrity = options_.integrity;
   params.tree = options_.integrity ? &sink : nullptr;

@@ -149,6 +149,10 @@ class Log {
   struct Writer;
   Log(const Options& options, std::string dir);
   Status Recover(uint64_t replay_from, const ReplayFn& replay);
+  Status LoadCheckpoint(uint64_t* trusted);
+  // Sets *start to the index in `numbers` of the last segment starting at or
+  // before `target`, and start_seq_ to its first sequence number.
+  Status FindReplayStart(const std::vector<uint64_t>& numbers, uint64_t target, size_t* start);
   Status StartSegment(uint64_t number);
   Result<integrity::Checkpoint> SignAndStore();
   void Prepare(Writer* w) const;
@@ -169,6 +173,7 @@ class Log {
   integrity::PublicKey public_key_{};
   std::unique_ptr<integrity::Ledger> ledger_;
   RecoveryReport recovery_;
+  uint64_t start_seq_ = 0;  // where recovery's replay started
 
   // Leader-only state (touched only by the thread leading a group).
   std::unique_ptr<WritableFile> file_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -291,6 +292,99 @@ TEST_F(LogTest, IntegrityOffStillChecksumsAndRecovers) {
   auto on = OpenLog();
   EXPECT_FALSE(on->recovery().broken.ok());
   EXPECT_NE(on->recovery().broken.message().find("[WAL-3]"), std::string::npos);
+}
+
+TEST_F(LogTest, CrashAfterAFullReplayStillOpens) {
+  {
+    auto log = OpenLog();
+    for (int i = 0; i < 60; ++i) ASSERT_TRUE(log->Write(1, Payload(i)).ok());
+  }  // closed: checkpoint at 60
+  FaultInjectionEnv env(Env::Default());
+  options_.env = &env;
+  {
+    Replayed replayed;
+    auto log = OpenLog(&replayed, 0);  // replays everything, appends nothing
+    EXPECT_EQ(replayed.size(), 60u);
+    ASSERT_TRUE(env.SimulatePowerLoss().ok());
+  }
+  auto log = OpenLog(nullptr, UINT64_MAX);
+  EXPECT_TRUE(log->recovery().broken.ok()) << log->recovery().broken.ToString();
+  EXPECT_EQ(log->size(), 60u);
+  EXPECT_TRUE(log->Verify().intact());
+  log.reset();
+  options_.env = Env::Default();
+}
+
+TEST_F(LogTest, EmptyFirstSegmentIsATornCreation) {
+  ASSERT_TRUE(Env::Default()->CreateDirIfMissing(dir_.File("wal")).ok());
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), "", Segment(1), true).ok());
+  auto log = OpenLog();
+  ASSERT_TRUE(log->recovery().broken.ok()) << log->recovery().broken.ToString();
+  ASSERT_TRUE(log->recovery().torn.has_value());
+  EXPECT_TRUE(log->recovery().torn->whole_file);
+  EXPECT_EQ(*log->Write(1, "first"), 0u);
+  EXPECT_TRUE(Env::Default()->FileExists(Segment(1)));
+  EXPECT_TRUE(log->Verify().intact());
+}
+
+TEST_F(LogTest, ZeroedHeaderWithRecordsIsCorruptionNotATornCreation) {
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Write(1, "a").ok());
+    ASSERT_TRUE(log->Checkpoint().ok());
+    ASSERT_TRUE(log->Write(1, "b").ok());
+  }
+  // Segment 2 (from the reopen below) is not involved: zero segment 1's header.
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Write(1, "c").ok());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  std::string bytes = *ReadFileToString(Env::Default(), Segment(2));
+  std::fill(bytes.begin(), bytes.begin() + kSegmentHeaderSize, '\0');
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), bytes, Segment(2), false).ok());
+  // Segment 2 is the last one: its zeroed header must not make it "torn".
+  ASSERT_TRUE(Env::Default()->RemoveFile(dir_.File("integrity/CHECKPOINT")).ok());
+  auto log = OpenLog();
+  EXPECT_TRUE(log->recovery().broken.IsCorruption()) << log->recovery().broken.ToString();
+  EXPECT_NE(log->recovery().broken.message().find("000002.wal"), std::string::npos);
+  EXPECT_FALSE(log->recovery().torn.has_value());
+  EXPECT_EQ(Env::Default()->GetFileSize(Segment(2)).value(), bytes.size());
+}
+
+TEST_F(LogTest, CheckpointInsideAGroupIsDetected) {
+  std::string checkpoint_at_5;
+  {
+    auto log = OpenLog();
+    std::vector<std::string> p;
+    for (int i = 0; i < 10; ++i) p.push_back(Payload(i));
+    std::vector<Entry> first, second;
+    for (int i = 0; i < 5; ++i) first.push_back({1, p[i]});
+    for (int i = 5; i < 10; ++i) second.push_back({1, p[i]});
+    ASSERT_TRUE(log->WriteBatch(first).ok());
+    ASSERT_TRUE(log->Checkpoint().ok());
+    checkpoint_at_5 = *ReadFileToString(Env::Default(), dir_.File("integrity/CHECKPOINT"));
+    ASSERT_TRUE(log->WriteBatch(second).ok());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  // Splice out the commit record at tree size 5, so records 0..9 form one
+  // group (the commit at 10 stays valid), and roll the checkpoint back to 5.
+  std::string bytes = *ReadFileToString(Env::Default(), Segment(1));
+  size_t offset = kSegmentHeaderSize;
+  for (int i = 0; i < 5; ++i) offset += kRecordHeaderSize + Payload(i).size();
+  bytes.erase(offset, kRecordHeaderSize + Hash256::kSize);
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), bytes, Segment(1), false).ok());
+  ASSERT_TRUE(
+      WriteStringToFile(Env::Default(), checkpoint_at_5, dir_.File("integrity/CHECKPOINT"), false)
+          .ok());
+  auto log = OpenLog(nullptr, 0);
+  EXPECT_TRUE(log->recovery().broken.IsIntegrityBroken()) << log->recovery().broken.ToString();
+  EXPECT_NE(log->recovery().broken.message().find("falls inside the commit group"),
+            std::string::npos)
+      << log->recovery().broken.ToString();
+  VerifyReport report = log->Verify();
+  EXPECT_NE(report.error.message().find("falls inside the commit group"), std::string::npos)
+      << report.error.ToString();
 }
 
 TEST_F(LogTest, SecondOpenOfTheSameDirectoryIsBusy) {

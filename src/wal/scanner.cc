@@ -103,7 +103,7 @@ class Scan {
       // The bytes after the last commit record do not form a whole group.
       const uint64_t at = r.offset();
       if (last) {
-        auto later_commit = r.CommitRecordAfter(at + 1);
+        auto later_commit = r.CommitRecordAfter(at);
         if (later_commit.ok() && !*later_commit) {
           result_.torn = TornTail{file_, result_.last_commit_end, r.size() - result_.last_commit_end,
                                   false};
@@ -117,7 +117,7 @@ class Scan {
         const std::string rule = rule_at == std::string::npos ? "" : why.substr(rule_at + 1);
         result_.error = Break(Status::Code::kCorruption, rule.c_str(), why.substr(0, rule_at), seq, at);
       } else {
-        result_.error = Break(Status::Code::kCorruption, "[WAL-14]",
+        result_.error = Break(Status::Code::kCorruption, last ? "[WAL-15]" : "[WAL-14]",
                               outcome == SegmentReader::Outcome::kEnd
                                   ? "segment ends inside a commit group"
                                   : "segment ends inside a record",

@@ -65,7 +65,11 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env, const std::
   if (!whole) return Status::NotFound(path + ": shorter than a segment header");
   std::string_view h(r->At(0), kSegmentHeaderSize);
   if (h.find_first_not_of('\0') == std::string_view::npos) {
-    return Status::NotFound(path + ": header is all zero bytes");
+    // The header is fsynced before any record is written, so zeros there
+    // are a torn creation only when nothing follows them.
+    if (size == kSegmentHeaderSize) return Status::NotFound(path + ": header is all zero bytes");
+    return Status::Corruption(path +
+                              ": header is all zero bytes but records follow, at offset 0 [WAL-1]");
   }
   if (h.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
     return Status::Corruption(path + ": not a WAL segment (bad magic) at offset 0 [WAL-1]");
@@ -142,9 +146,15 @@ SegmentReader::Outcome SegmentReader::Next(RecordView* record, std::string* why)
   return Outcome::kRecord;
 }
 
-Result<bool> SegmentReader::CommitRecordAfter(uint64_t from) {
+Result<bool> SegmentReader::CommitRecordAfter(uint64_t damaged) {
+  // Every byte after the damage is a candidate: a damaged length field must
+  // not hide the committed records behind it. The price: a commit record
+  // forged inside an event's payload, in a record a crash then tears, makes
+  // that crash look like corruption. That fails safe (the log opens
+  // read-only, saying where), where skipping by a length field could drop
+  // acknowledged records silently.
   const uint8_t commit = static_cast<uint8_t>(Kind::kCommit);
-  for (uint64_t pos = from; pos + kRecordHeaderSize <= size_; ++pos) {
+  for (uint64_t pos = damaged + 1; pos + kRecordHeaderSize <= size_; ++pos) {
     HANSHIRO_ASSIGN_OR_RETURN(bool have, Ensure(pos, kRecordHeaderSize));
     if (!have) break;
     const char* p = At(pos);

@@ -53,9 +53,9 @@ class SegmentReader {
   };
 
   // Opens `path` and checks its header; reads at most `limit` bytes of it
-  // (the whole file when limit is UINT64_MAX). kTornHeader-style results:
-  // a file shorter than a header, or whose header is all zero bytes, gives
-  // NotFound ("no header") so the caller can treat it as a torn creation.
+  // (the whole file when limit is UINT64_MAX). A file shorter than a header,
+  // or exactly a header of zero bytes, gives NotFound: a creation a crash cut
+  // short, which the caller may treat as torn.
   static Result<std::unique_ptr<SegmentReader>> Open(Env* env, const std::string& path,
                                                      uint64_t limit);
 
@@ -66,9 +66,10 @@ class SegmentReader {
 
   Outcome Next(RecordView* record, std::string* why);
   // True when a well-formed commit record (right kind, length and checksum)
-  // starts anywhere in [from, size()): tells a torn tail (nothing committed
-  // after the damage) from corruption before committed data.
-  Result<bool> CommitRecordAfter(uint64_t from);
+  // starts at any byte after `damaged` (where a record failed): tells a torn
+  // tail (nothing committed after the damage) from corruption before
+  // committed data [WAL-15].
+  Result<bool> CommitRecordAfter(uint64_t damaged);
 
  private:
   SegmentReader(std::unique_ptr<RandomAccessFile> file, std::string path, uint64_t size)
