@@ -1,0 +1,44 @@
+// Distance kernels for the vector store: Highway SIMD with run-time dispatch
+// (AVX-512, AVX2, SSE4, or portable scalar code, chosen once per CPU).
+//
+// Every search ranks by a distance where smaller is closer:
+//   kL2:           squared Euclidean distance  sum (a_i - b_i)^2
+//   kInnerProduct: negated inner product       -sum a_i b_i
+//   kCosine:       1 - cos(a, b), computed as 1 - a.b on vectors the store
+//                  normalized to unit length when they were added.
+// Pointers need no alignment; any dimension works. Stateless; thread-safe.
+#ifndef HANSHIRO_VECTOR_DISTANCE_H_
+#define HANSHIRO_VECTOR_DISTANCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace hanshiro::vector {
+
+enum class Metric : uint8_t { kCosine = 1, kInnerProduct = 2, kL2 = 3 };
+
+std::string_view MetricName(Metric metric);
+
+float Dot(const float* a, const float* b, size_t dim);
+float L2Squared(const float* a, const float* b, size_t dim);
+
+// out[r] = Distance(metric, query, rows + r * stride) for r < count: one
+// query against consecutive rows (stride in floats), several rows per pass
+// so the query is loaded once for all of them.
+void DistanceMany(Metric metric, const float* query, const float* rows, size_t stride,
+                  size_t count, size_t dim, float* out);
+
+// Distance between two vectors, as DistanceMany computes it.
+float Distance(Metric metric, const float* a, const float* b, size_t dim);
+
+// Scales v to unit length (leaves an all-zero vector alone). Returns the
+// original norm.
+float Normalize(float* v, size_t dim);
+
+// The name of the instruction set the kernels run with on this CPU.
+std::string_view KernelTarget();
+
+}  // namespace hanshiro::vector
+
+#endif  // HANSHIRO_VECTOR_DISTANCE_H_

@@ -1,0 +1,107 @@
+#include "vector/distance.h"
+
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace hanshiro::vector {
+namespace {
+
+double RefDot(const float* a, const float* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += double{a[i]} * b[i];
+  return s;
+}
+double RefL2(const float* a, const float* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
+  return s;
+}
+double RefDistance(Metric m, const float* a, const float* b, size_t n) {
+  switch (m) {
+    case Metric::kL2:
+      return RefL2(a, b, n);
+    case Metric::kInnerProduct:
+      return -RefDot(a, b, n);
+    case Metric::kCosine:
+      return 1.0 - RefDot(a, b, n);
+  }
+  return 0;
+}
+
+const size_t kDims[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                        31, 64, 127, 128, 384, 768, 1536};
+
+// Runs `body` once per SIMD target compiled in and supported by this CPU.
+template <typename Body>
+void ForEachTarget(Body body) {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    body();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+TEST(DistanceTest, KernelsMatchTheScalarReferenceOnEveryTarget) {
+  EXPECT_GE(hwy::SupportedAndGeneratedTargets().size(), 2u);  // a SIMD target and a portable one
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1, 1);
+  ForEachTarget([&] {
+    for (size_t dim : kDims) {
+      for (size_t offset : {0, 1, 3}) {  // unaligned starts
+        std::vector<float> a(dim + offset), b(dim + offset);
+        for (auto& x : a) x = u(rng);
+        for (auto& x : b) x = u(rng);
+        const float* pa = a.data() + offset;
+        const float* pb = b.data() + offset;
+        const double tol = 1e-5 * std::sqrt(static_cast<double>(dim)) * 4;
+        EXPECT_NEAR(Dot(pa, pb, dim), RefDot(pa, pb, dim), tol) << dim;
+        EXPECT_NEAR(L2Squared(pa, pb, dim), RefL2(pa, pb, dim), tol * 4) << dim;
+      }
+    }
+  });
+}
+
+TEST(DistanceTest, DistanceManyEqualsOneByOne) {
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(-1, 1);
+  ForEachTarget([&] {
+    for (size_t dim : {1, 7, 16, 17, 128, 385}) {
+      const size_t stride = dim + 5;  // rows need not be packed
+      const size_t count = 11;
+      std::vector<float> rows(count * stride), q(dim);
+      for (auto& x : rows) x = u(rng);
+      for (auto& x : q) x = u(rng);
+      for (Metric m : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+        for (size_t n = 0; n <= count; ++n) {
+          std::vector<float> out(n + 1, 42.0f);
+          DistanceMany(m, q.data(), rows.data(), stride, n, dim, out.data());
+          for (size_t r = 0; r < n; ++r) {
+            EXPECT_NEAR(out[r], RefDistance(m, q.data(), rows.data() + r * stride, dim),
+                        1e-4 * dim)
+                << MetricName(m) << " dim " << dim << " row " << r;
+          }
+          EXPECT_EQ(out[n], 42.0f);  // nothing written past count
+        }
+      }
+    }
+  });
+}
+
+TEST(DistanceTest, NormalizeMakesUnitVectors) {
+  std::vector<float> v = {3, 4};
+  EXPECT_FLOAT_EQ(Normalize(v.data(), 2), 5.0f);
+  EXPECT_FLOAT_EQ(v[0], 0.6f);
+  EXPECT_FLOAT_EQ(v[1], 0.8f);
+  std::vector<float> zero(9, 0.0f);
+  EXPECT_EQ(Normalize(zero.data(), 9), 0.0f);
+  EXPECT_EQ(zero, std::vector<float>(9, 0.0f));
+  EXPECT_FALSE(KernelTarget().empty());
+}
+
+}  // namespace
+}  // namespace hanshiro::vector
