@@ -1,0 +1,198 @@
+#include "vector/chunk.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/coding.h"
+#include "base/crc32c.h"
+
+namespace hanshiro::vector {
+namespace {
+
+Status Errno(const char* op, const std::string& path) {
+  return Status::IOError(fmt::format("{} {}: {}", op, path, std::strerror(errno)));
+}
+
+std::string EncodeHeader(const Geometry& g, uint32_t number) {
+  std::string h(kChunkMagic);
+  PutFixed32(&h, kChunkVersion);
+  PutFixed32(&h, g.dim);
+  PutFixed32(&h, static_cast<uint32_t>(g.metric));
+  PutFixed32(&h, g.stride);
+  PutFixed32(&h, g.capacity);
+  PutFixed32(&h, number);
+  PutFixed64(&h, uint64_t{number - 1} * g.capacity);
+  h.append(16, '\0');
+  PutFixed32(&h, crc32c::Mask(crc32c::Value(h)));
+  return h;
+}
+
+bool ValidMetric(uint32_t m) { return m >= 1 && m <= 3; }
+
+}  // namespace
+
+Geometry Geometry::For(uint32_t dim, Metric metric) {
+  Geometry g;
+  g.dim = dim;
+  g.metric = metric;
+  g.stride = StrideFor(dim);
+  const size_t row_bytes = size_t{g.stride} * 4 + kMetaSize;
+  g.capacity = static_cast<uint32_t>(std::clamp<size_t>(kTargetChunkBytes / row_bytes, 256, 65536));
+  return g;
+}
+
+uint64_t Geometry::FileSize() const {
+  return kChunkHeaderSize + uint64_t{capacity} * (uint64_t{stride} * 4 + kMetaSize);
+}
+
+Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char* base)
+    : path_(std::move(path)),
+      number_(number),
+      geometry_(g),
+      fd_(fd),
+      base_(base),
+      rows_(reinterpret_cast<float*>(base + kChunkHeaderSize)),
+      meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4) {}
+
+Chunk::~Chunk() {
+  ::munmap(base_, geometry_.FileSize());
+  ::close(fd_);
+}
+
+Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geometry& g,
+                                             uint32_t number) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  const std::string header = EncodeHeader(g, number);
+  if (::ftruncate(fd, static_cast<off_t>(g.FileSize())) != 0 ||
+      ::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+    Status s = Errno("write", path);
+    ::close(fd);
+    return s;
+  }
+  // MAP_POPULATE faults every page in now, so appends do not pay page faults
+  // one by one.
+  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                      fd, 0);
+  if (base == MAP_FAILED) {
+    Status s = Errno("mmap", path);
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<Chunk>(new Chunk(path, number, g, fd, static_cast<char*>(base)));
+}
+
+Result<std::unique_ptr<Chunk>> Chunk::Open(const std::string& path, const Geometry& expected,
+                                           uint32_t number) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  auto fail = [&](Status s) {
+    ::close(fd);
+    return s;
+  };
+  char h[kHeaderCrcOffset + 4];
+  if (::pread(fd, h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) {
+    return fail(Status::Corruption(path + ": shorter than a chunk header [VEC-3]"));
+  }
+  if (std::string_view(h, 8) != kChunkMagic || DecodeFixed32(h + 8) != kChunkVersion) {
+    return fail(Status::Corruption(path + ": not a version 1 vector chunk [VEC-1]"));
+  }
+  if (crc32c::Unmask(DecodeFixed32(h + kHeaderCrcOffset)) != crc32c::Value(h, kHeaderCrcOffset)) {
+    return fail(Status::Corruption(path + ": header checksum mismatch [VEC-2]"));
+  }
+  Geometry g;
+  g.dim = DecodeFixed32(h + 12);
+  const uint32_t metric = DecodeFixed32(h + 16);
+  g.stride = DecodeFixed32(h + 20);
+  g.capacity = DecodeFixed32(h + 24);
+  if (g.dim == 0 || g.dim > kMaxDim || !ValidMetric(metric) || g.stride != StrideFor(g.dim) ||
+      g.capacity == 0 || g.capacity > kMaxCapacity) {
+    return fail(Status::Corruption(path + ": dimension, metric, stride or capacity out of range [VEC-3]"));
+  }
+  g.metric = static_cast<Metric>(metric);
+  if (expected.dim != 0 && !(g == expected)) {
+    return fail(Status::Corruption(path + ": geometry differs from the collection's [VEC-3]"));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fail(Errno("stat", path));
+  if (static_cast<uint64_t>(st.st_size) != g.FileSize()) {
+    return fail(Status::Corruption(fmt::format("{}: {} bytes, the header implies {} [VEC-3]", path,
+                                               st.st_size, g.FileSize())));
+  }
+  if (DecodeFixed32(h + 28) != number ||
+      DecodeFixed64(h + 32) != uint64_t{number - 1} * g.capacity) {
+    return fail(Status::Corruption(path + ": chunk number or first row mismatch [VEC-4]"));
+  }
+  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return fail(Errno("mmap", path));
+  return std::unique_ptr<Chunk>(new Chunk(path, number, g, fd, static_cast<char*>(base)));
+}
+
+RowMeta Chunk::meta(uint32_t r) const {
+  const char* p = reinterpret_cast<const char*>(meta_bytes(r));
+  RowMeta m;
+  m.id = EventId::DecodeFrom(p + kMetaId);
+  m.seq = DecodeFixed64(p + kMetaSeq);
+  m.time_ns = static_cast<int64_t>(DecodeFixed64(p + kMetaTime));
+  m.host_hash = DecodeFixed64(p + kMetaHost);
+  m.event_type = static_cast<uint16_t>(static_cast<uint8_t>(p[kMetaEventType]) |
+                                       (static_cast<uint8_t>(p[kMetaEventType + 1]) << 8));
+  m.kind = static_cast<uint8_t>(p[kMetaKind]);
+  return m;
+}
+
+uint32_t Chunk::RowCrc(uint32_t r) const {
+  const char* p = reinterpret_cast<const char*>(meta_bytes(r));
+  const uint32_t crc = crc32c::Value(p, kMetaCrcOffset);
+  return crc32c::Extend(crc, reinterpret_cast<const char*>(row(r)), size_t{geometry_.dim} * 4);
+}
+
+bool Chunk::RowValid(uint32_t r) const {
+  const uint8_t s = state(r);
+  if (s != kStateLive && s != kStateRemoved) return false;
+  const char* p = reinterpret_cast<const char*>(meta_bytes(r));
+  return crc32c::Unmask(DecodeFixed32(p + kMetaCrcOffset)) == RowCrc(r);
+}
+
+void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec) {
+  std::memcpy(rows_ + size_t{r} * geometry_.stride, vec, size_t{geometry_.dim} * 4);
+  char* p = reinterpret_cast<char*>(meta_bytes(r));
+  std::memset(p, 0, kMetaSize);
+  m.id.EncodeTo(p + kMetaId);
+  EncodeFixed64(p + kMetaSeq, m.seq);
+  EncodeFixed64(p + kMetaTime, static_cast<uint64_t>(m.time_ns));
+  EncodeFixed64(p + kMetaHost, m.host_hash);
+  p[kMetaEventType] = static_cast<char>(m.event_type & 0xff);
+  p[kMetaEventType + 1] = static_cast<char>(m.event_type >> 8);
+  p[kMetaKind] = static_cast<char>(m.kind);
+  p[kMetaState] = static_cast<char>(kStateLive);
+  EncodeFixed32(p + kMetaCrcOffset, crc32c::Mask(RowCrc(r)));
+}
+
+void Chunk::SetState(uint32_t r, uint8_t s) {
+  uint8_t* p = meta_bytes(r);
+  std::atomic_ref<uint8_t>(p[kMetaState]).store(s, std::memory_order_release);
+  EncodeFixed32(reinterpret_cast<char*>(p) + kMetaCrcOffset, crc32c::Mask(RowCrc(r)));
+}
+
+void Chunk::ClearFrom(uint32_t from) {
+  if (from >= geometry_.capacity) return;
+  std::memset(rows_ + size_t{from} * geometry_.stride, 0,
+              size_t{geometry_.capacity - from} * geometry_.stride * 4);
+  std::memset(meta_bytes(from), 0, size_t{geometry_.capacity - from} * kMetaSize);
+}
+
+Status Chunk::Sync() {
+  if (::msync(base_, geometry_.FileSize(), MS_SYNC) != 0) return Errno("msync", path_);
+  return Status::OK();
+}
+
+}  // namespace hanshiro::vector

@@ -1,0 +1,264 @@
+#include "vector/collection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace hanshiro::vector {
+namespace {
+
+constexpr size_t kBlockRows = 256;
+// Below this many rows per thread, more threads cost more than they save.
+constexpr uint64_t kMinRowsPerThread = 32768;
+
+std::string ChunkPath(const std::string& dir, uint32_t number) {
+  return fmt::format("{}/chunk-{:06d}.vec", dir, number);
+}
+
+// Keeps the k smallest hits in a max-heap ordered by operator<.
+void Offer(std::vector<Hit>* heap, size_t k, const Hit& hit) {
+  if (heap->size() < k) {
+    heap->push_back(hit);
+    std::push_heap(heap->begin(), heap->end());
+  } else if (hit < heap->front()) {
+    std::pop_heap(heap->begin(), heap->end());
+    heap->back() = hit;
+    std::push_heap(heap->begin(), heap->end());
+  }
+}
+
+}  // namespace
+
+bool Filter::Matches(const RowMeta& m) const {
+  return (!kind || m.kind == *kind) && (!event_type || m.event_type == *event_type) &&
+         (!host_hash || m.host_hash == *host_hash) &&
+         (!time_from_ns || m.time_ns >= *time_from_ns) && (!time_to_ns || m.time_ns < *time_to_ns);
+}
+
+Collection::Collection(std::string dir, const Geometry& geometry)
+    : dir_(std::move(dir)),
+      geometry_(geometry),
+      chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+  for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
+}
+
+Collection::~Collection() = default;
+
+Result<std::unique_ptr<Collection>> Collection::Open(const std::string& dir, uint32_t dim,
+                                                     Metric metric, uint64_t acknowledged,
+                                                     uint32_t chunk_capacity) {
+  if (dim == 0 || dim > kMaxDim) {
+    return Status::InvalidArgument(fmt::format("vector dimension {} is not in 1..{}", dim, kMaxDim));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("create {}: {}", dir, ec.message()));
+  Geometry geometry = Geometry::For(dim, metric);
+  if (chunk_capacity != 0) geometry.capacity = std::min(chunk_capacity, kMaxCapacity);
+  std::unique_ptr<Collection> c(new Collection(dir, geometry));
+  HANSHIRO_RETURN_IF_ERROR(c->Load(acknowledged));
+  return c;
+}
+
+Status Collection::Load(uint64_t acknowledged) {
+  // Chunks are numbered from 1 without gaps; the first chunk fixes the geometry.
+  Geometry expected;
+  uint64_t kept = 0;
+  bool ended = false;  // a row that is not present ends the store [VEC-5]
+  for (uint32_t number = 1; number <= kMaxChunks; ++number) {
+    const std::string path = ChunkPath(dir_, number);
+    if (!std::filesystem::exists(path)) break;
+    if (ended) {  // a chunk after the end: its rows are dropped
+      std::filesystem::remove(path);
+      continue;
+    }
+    HANSHIRO_ASSIGN_OR_RETURN(auto chunk, Chunk::Open(path, expected, number));
+    if (expected.dim == 0) {
+      expected = chunk->geometry();
+      if (expected.dim != geometry_.dim || expected.metric != geometry_.metric) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: holds {}-dimensional {} vectors, not {}-dimensional {}", dir_, expected.dim,
+            MetricName(expected.metric), geometry_.dim, MetricName(geometry_.metric)));
+      }
+      geometry_ = expected;  // capacity comes from the files
+    }
+    uint32_t r = 0;
+    for (; r < expected.capacity; ++r) {
+      if (!chunk->RowValid(r)) break;
+      const RowMeta m = chunk->meta(r);
+      if (m.seq < next_seq_ && kept > 0) {
+        report_.damage = Status::Corruption(fmt::format(
+            "{}: row {} has seq {} after seq {} [VEC-6]", path, r, m.seq, next_seq_ - 1));
+        break;
+      }
+      if (m.seq >= acknowledged) break;  // not acknowledged by the log [VEC-6]
+      if (chunk->state(r) == kStateLive) {
+        if (live_rows_.contains(m.id)) {
+          report_.damage = Status::Corruption(
+              fmt::format("{}: row {} repeats the live id {} [VEC-7]", path, r, m.id.ToString()));
+          break;
+        }
+        live_rows_[m.id] = kept;
+      }
+      next_seq_ = m.seq + 1;
+      ++kept;
+    }
+    if (r < expected.capacity) {
+      ended = true;
+      // Count what is dropped, then clear it so the rows can be written again.
+      for (uint32_t q = r; q < expected.capacity; ++q) {
+        if (chunk->state(q) != kStateEmpty) ++report_.dropped;
+      }
+      chunk->ClearFrom(r);
+    }
+    chunks_[number - 1].store(chunk.get(), std::memory_order_release);
+    owned_.push_back(std::move(chunk));
+  }
+  rows_.store(kept, std::memory_order_release);
+  report_.rows = kept;
+  report_.live = live_rows_.size();
+  report_.next_seq = next_seq_;
+  return Status::OK();
+}
+
+uint64_t Collection::live() const {
+  std::shared_lock lock(ids_mu_);
+  return live_rows_.size();
+}
+
+Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
+  if (vec.size() != geometry_.dim) {
+    return Status::InvalidArgument(
+        fmt::format("vector has {} elements; the collection's dimension is {}", vec.size(),
+                    geometry_.dim));
+  }
+  for (size_t i = 0; i < vec.size(); ++i) {
+    if (!std::isfinite(vec[i])) {
+      return Status::InvalidArgument(fmt::format("vector element {} is not finite", i));
+    }
+  }
+  std::lock_guard lock(write_mu_);
+  if (meta.seq < next_seq_) {
+    return Status::InvalidArgument(
+        fmt::format("vector seq {} is not above the last one ({})", meta.seq, next_seq_ - 1));
+  }
+  {
+    std::shared_lock ids(ids_mu_);
+    if (live_rows_.contains(meta.id)) {
+      return Status::InvalidArgument("vector id " + meta.id.ToString() + " is already present");
+    }
+  }
+  const uint64_t row = rows_.load(std::memory_order_relaxed);
+  const uint64_t index = row / geometry_.capacity;
+  if (index >= kMaxChunks) return Status::InvalidArgument("vector store is full");
+  if (chunk(index) == nullptr) {
+    HANSHIRO_ASSIGN_OR_RETURN(auto created, Chunk::Create(ChunkPath(dir_, index + 1), geometry_,
+                                                          static_cast<uint32_t>(index + 1)));
+    chunks_[index].store(created.get(), std::memory_order_release);
+    owned_.push_back(std::move(created));
+  }
+  std::vector<float> normalized;
+  const float* data = vec.data();
+  if (geometry_.metric == Metric::kCosine) {
+    normalized.assign(vec.begin(), vec.end());
+    Normalize(normalized.data(), normalized.size());
+    data = normalized.data();
+  }
+  chunk(index)->WriteRow(static_cast<uint32_t>(row % geometry_.capacity), meta, data);
+  {
+    std::unique_lock ids(ids_mu_);
+    live_rows_[meta.id] = row;
+  }
+  next_seq_ = meta.seq + 1;
+  rows_.store(row + 1, std::memory_order_release);  // publish
+  return Status::OK();
+}
+
+Status Collection::Remove(const EventId& id) {
+  std::lock_guard lock(write_mu_);
+  std::unique_lock ids(ids_mu_);
+  auto it = live_rows_.find(id);
+  if (it == live_rows_.end()) return Status::NotFound("no vector for " + id.ToString());
+  const uint64_t row = it->second;
+  chunk(row / geometry_.capacity)
+      ->SetState(static_cast<uint32_t>(row % geometry_.capacity), kStateRemoved);
+  live_rows_.erase(it);
+  return Status::OK();
+}
+
+Result<std::vector<float>> Collection::Get(const EventId& id) const {
+  uint64_t row;
+  {
+    std::shared_lock ids(ids_mu_);
+    auto it = live_rows_.find(id);
+    if (it == live_rows_.end()) return Status::NotFound("no vector for " + id.ToString());
+    row = it->second;
+  }
+  const float* p = chunk(row / geometry_.capacity)->row(static_cast<uint32_t>(row % geometry_.capacity));
+  return std::vector<float>(p, p + geometry_.dim);
+}
+
+void Collection::ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k,
+                           const Filter& filter, std::vector<Hit>* heap) const {
+  float dist[kBlockRows];
+  const bool filtered = !filter.empty();
+  for (uint64_t row = begin; row < end;) {
+    const Chunk* c = chunk(row / geometry_.capacity);
+    const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
+    const uint32_t n = static_cast<uint32_t>(
+        std::min<uint64_t>({kBlockRows, end - row, geometry_.capacity - local}));
+    DistanceMany(geometry_.metric, query, c->row(local), geometry_.stride, n, geometry_.dim, dist);
+    for (uint32_t i = 0; i < n; ++i) {
+      // Only rows that would enter the heap pay for the metadata checks.
+      if (heap->size() == k && !(Hit{{}, dist[i], 0, row + i} < heap->front())) continue;
+      if (c->state(local + i) != kStateLive) continue;
+      const RowMeta m = c->meta(local + i);
+      if (filtered && !filter.Matches(m)) continue;
+      Offer(heap, k, Hit{m.id, dist[i], m.seq, row + i});
+    }
+    row += n;
+  }
+}
+
+Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t k,
+                                            const Filter& filter, int threads) const {
+  if (query.size() != geometry_.dim) {
+    return Status::InvalidArgument(fmt::format(
+        "query has {} elements; the collection's dimension is {}", query.size(), geometry_.dim));
+  }
+  std::vector<Hit> result;
+  if (k == 0) return result;
+  std::vector<float> q(query.begin(), query.end());
+  if (geometry_.metric == Metric::kCosine) Normalize(q.data(), q.size());
+  const uint64_t n = rows();
+  const uint64_t parts = std::clamp<uint64_t>(
+      std::min<uint64_t>(threads, n / kMinRowsPerThread), 1, std::max(threads, 1));
+  std::vector<std::vector<Hit>> heaps(parts);
+  if (parts == 1) {
+    ScanRange(q.data(), 0, n, k, filter, &heaps[0]);
+  } else {
+    std::vector<std::thread> workers;
+    for (uint64_t p = 0; p < parts; ++p) {
+      workers.emplace_back([&, p] {
+        ScanRange(q.data(), n * p / parts, n * (p + 1) / parts, k, filter, &heaps[p]);
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  for (const auto& h : heaps) {
+    for (const Hit& hit : h) Offer(&result, k, hit);
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+Status Collection::Sync() {
+  std::lock_guard lock(write_mu_);
+  for (auto& c : owned_) HANSHIRO_RETURN_IF_ERROR(c->Sync());
+  return Status::OK();
+}
+
+}  // namespace hanshiro::vector

@@ -1,0 +1,124 @@
+// vector::Collection: the vectors of one dimension and metric, in chunk files
+// under one directory (docs/format/vectors.md), with exact top-k search.
+//
+// Rows are appended in sequence-number order and never move; a removal marks
+// the row's tombstone. Search scans rows with the SIMD kernels, applies the
+// filter inside the scan (so all k results match it), keeps a bounded heap of
+// the k best, and splits large stores across threads.
+//
+// Thread-safety: Add and Remove take an internal writer lock; Search, Get and
+// the counters may run concurrently with them and see every row added before
+// they started.
+#ifndef HANSHIRO_VECTOR_COLLECTION_H_
+#define HANSHIRO_VECTOR_COLLECTION_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vector/chunk.h"
+
+namespace hanshiro::vector {
+
+// Which rows a search may return. Unset fields match everything; the time
+// range is [time_from_ns, time_to_ns).
+struct Filter {
+  std::optional<uint8_t> kind;
+  std::optional<uint16_t> event_type;
+  std::optional<uint64_t> host_hash;
+  std::optional<int64_t> time_from_ns;
+  std::optional<int64_t> time_to_ns;
+
+  bool empty() const {
+    return !kind && !event_type && !host_hash && !time_from_ns && !time_to_ns;
+  }
+  bool Matches(const RowMeta& m) const;
+};
+
+struct EventIdHash {
+  size_t operator()(const EventId& id) const {
+    return static_cast<size_t>(id.hi() * 0x9e3779b97f4a7c15ull ^ id.lo());
+  }
+};
+
+struct Hit {
+  EventId id;
+  float distance = 0;  // smaller is closer (distance.h)
+  uint64_t seq = 0;
+  uint64_t row = 0;
+  friend bool operator<(const Hit& a, const Hit& b) {
+    return a.distance != b.distance ? a.distance < b.distance : a.row < b.row;
+  }
+};
+
+struct OpenReport {
+  uint64_t rows = 0;          // rows kept
+  uint64_t live = 0;          // of which not removed
+  uint64_t dropped = 0;       // rows dropped: invalid, or not acknowledged by the log
+  uint64_t next_seq = 0;      // one past the highest sequence number kept
+  Status damage;              // why rows were dropped, when it was damage
+};
+
+class Collection {
+ public:
+  // Opens the collection in `dir` (created when missing), keeping the rows
+  // whose sequence number is below `acknowledged` (the log's size) and the
+  // valid prefix of rows ([VEC-5], [VEC-6]). dim and metric must match an
+  // existing collection.
+  // chunk_capacity (rows per chunk file) is for tests; 0 picks ~64 MiB files.
+  static Result<std::unique_ptr<Collection>> Open(const std::string& dir, uint32_t dim,
+                                                  Metric metric, uint64_t acknowledged,
+                                                  uint32_t chunk_capacity = 0);
+  ~Collection();
+
+  const Geometry& geometry() const { return geometry_; }
+  const OpenReport& open_report() const { return report_; }
+
+  // Appends a vector. InvalidArgument for a wrong dimension, a non-finite
+  // element, a sequence number not above the last one, or an id already live.
+  Status Add(const RowMeta& meta, std::span<const float> vec);
+  // Tombstones the live row of `id`; NotFound when there is none.
+  Status Remove(const EventId& id);
+  // The stored vector (unit length for cosine collections).
+  Result<std::vector<float>> Get(const EventId& id) const;
+
+  uint64_t rows() const { return rows_.load(std::memory_order_acquire); }
+  uint64_t live() const;
+
+  // The k nearest live rows that match `filter`, nearest first (ties by row).
+  // threads > 1 splits the scan. InvalidArgument for a wrong dimension.
+  Result<std::vector<Hit>> Search(std::span<const float> query, size_t k,
+                                  const Filter& filter = {}, int threads = 1) const;
+
+  // msync of every chunk.
+  Status Sync();
+
+ private:
+  Collection(std::string dir, const Geometry& geometry);
+  Status Load(uint64_t acknowledged);
+  Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
+  void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
+                 std::vector<Hit>* heap) const;
+
+  const std::string dir_;
+  Geometry geometry_;  // set before any reader exists; fixed afterwards
+  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;  // published, never moved
+  std::vector<std::unique_ptr<Chunk>> owned_;      // guarded by write_mu_
+  std::atomic<uint64_t> rows_{0};
+  OpenReport report_;
+
+  std::mutex write_mu_;
+  uint64_t next_seq_ = 0;                          // guarded by write_mu_
+  mutable std::shared_mutex ids_mu_;
+  std::unordered_map<EventId, uint64_t, EventIdHash> live_rows_;  // id -> row; guarded by ids_mu_
+};
+
+}  // namespace hanshiro::vector
+
+#endif  // HANSHIRO_VECTOR_COLLECTION_H_

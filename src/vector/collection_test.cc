@@ -1,0 +1,305 @@
+#include "vector/collection.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "env/test_dir.h"
+
+namespace hanshiro::vector {
+namespace {
+
+constexpr Metric kMetrics[] = {Metric::kCosine, Metric::kInnerProduct, Metric::kL2};
+
+std::vector<float> RandomVector(std::mt19937* rng, uint32_t dim) {
+  std::normal_distribution<float> n(0, 1);
+  std::vector<float> v(dim);
+  for (auto& x : v) x = n(*rng);
+  return v;
+}
+
+RowMeta Meta(uint64_t i) {
+  RowMeta m;
+  m.id = EventId(0x1000 + i, i * 7 + 1);
+  m.seq = i * 2;  // gaps are fine: other records sit between
+  m.time_ns = static_cast<int64_t>(i) * 1000;
+  m.host_hash = i % 5;
+  m.event_type = static_cast<uint16_t>(i % 3);
+  m.kind = static_cast<uint8_t>(1 + i % 2);
+  return m;
+}
+
+double TrueDistance(Metric m, const std::vector<float>& q, const std::vector<float>& v) {
+  double dot = 0, qq = 0, vv = 0, l2 = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    dot += double{q[i]} * v[i];
+    qq += double{q[i]} * q[i];
+    vv += double{v[i]} * v[i];
+    l2 += (double{q[i]} - v[i]) * (double{q[i]} - v[i]);
+  }
+  if (m == Metric::kL2) return l2;
+  if (m == Metric::kInnerProduct) return -dot;
+  return 1.0 - dot / std::sqrt(qq * vv);
+}
+
+// Checks `hits` against brute force in double precision over the rows that
+// pass `keep`: same count, and the i-th hit is as close as the i-th true
+// neighbour (so only ties within float rounding may swap).
+void ExpectExact(Metric metric, const std::vector<std::vector<float>>& data,
+                 const std::vector<float>& q, size_t k, const std::vector<Hit>& hits,
+                 const std::function<bool(uint64_t)>& keep) {
+  std::vector<std::pair<double, uint64_t>> truth;
+  for (uint64_t i = 0; i < data.size(); ++i) {
+    if (keep(i)) truth.emplace_back(TrueDistance(metric, q, data[i]), i);
+  }
+  std::sort(truth.begin(), truth.end());
+  ASSERT_EQ(hits.size(), std::min(k, truth.size()));
+  const double scale = metric == Metric::kCosine ? 1 : std::abs(truth.empty() ? 1 : truth[0].first) + 1;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const uint64_t row = hits[i].row;
+    ASSERT_TRUE(keep(row)) << "hit " << i << " does not match the filter";
+    EXPECT_NEAR(TrueDistance(metric, q, data[row]), truth[i].first, 1e-4 * scale)
+        << MetricName(metric) << " rank " << i;
+    EXPECT_EQ(hits[i].id, Meta(row).id);
+  }
+}
+
+std::unique_ptr<Collection> MustOpen(const std::string& dir, uint32_t dim, Metric metric,
+                                     uint64_t acknowledged, uint32_t capacity = 0) {
+  auto c = Collection::Open(dir, dim, metric, acknowledged, capacity);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+class CollectionTest : public ::testing::Test {
+ protected:
+  testing::TestDir dir_;
+};
+
+TEST_F(CollectionTest, ExactSearchEqualsBruteForceForEveryMetric) {
+  std::mt19937 rng(1);
+  for (Metric metric : kMetrics) {
+    const std::string path = dir_.File(std::string(MetricName(metric)));
+    auto c = MustOpen(path, 37, metric, UINT64_MAX, 512);
+    std::vector<std::vector<float>> data;
+    for (uint64_t i = 0; i < 3000; ++i) {
+      data.push_back(RandomVector(&rng, 37));
+      ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
+    }
+    for (int t = 0; t < 5; ++t) {
+      const auto q = RandomVector(&rng, 37);
+      for (size_t k : {1, 10, 100}) {
+        auto hits = c->Search(q, k);
+        ASSERT_TRUE(hits.ok());
+        ExpectExact(metric, data, q, k, *hits, [](uint64_t) { return true; });
+      }
+    }
+  }
+}
+
+TEST_F(CollectionTest, TiesAreOrderedByRow) {
+  auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX);
+  const std::vector<float> v = {1, 2, 3, 4};
+  for (uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(c->Add(Meta(i), v).ok());
+  auto hits = *c->Search(v, 5);
+  ASSERT_EQ(hits.size(), 5u);
+  for (uint64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(hits[i].row, i);
+    EXPECT_EQ(hits[i].distance, 0.0f);
+  }
+}
+
+TEST_F(CollectionTest, FiltersApplyInsideTheScan) {
+  std::mt19937 rng(2);
+  auto c = MustOpen(dir_.path(), 16, Metric::kCosine, UINT64_MAX, 256);
+  std::vector<std::vector<float>> data;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    data.push_back(RandomVector(&rng, 16));
+    ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
+  }
+  const auto q = RandomVector(&rng, 16);
+  Filter f;
+  f.kind = 2;
+  f.host_hash = 3;
+  f.time_from_ns = 200'000;
+  f.time_to_ns = 1'500'000;
+  auto hits = *c->Search(q, 10, f);
+  ExpectExact(Metric::kCosine, data, q, 10, hits, [&](uint64_t i) { return f.Matches(Meta(i)); });
+  Filter type;
+  type.event_type = 1;
+  ExpectExact(Metric::kCosine, data, q, 25, *c->Search(q, 25, type),
+              [&](uint64_t i) { return Meta(i).event_type == 1; });
+  Filter none;
+  none.host_hash = 99;
+  EXPECT_TRUE(c->Search(q, 10, none)->empty());
+}
+
+TEST_F(CollectionTest, ThreadsGiveTheSameAnswer) {
+  std::mt19937 rng(3);
+  auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);
+  for (uint64_t i = 0; i < 70000; ++i) ASSERT_TRUE(c->Add(Meta(i), RandomVector(&rng, 8)).ok());
+  for (int t = 0; t < 3; ++t) {
+    const auto q = RandomVector(&rng, 8);
+    auto one = *c->Search(q, 10, {}, 1);
+    auto two = *c->Search(q, 10, {}, 2);
+    ASSERT_EQ(one.size(), two.size());
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i].row, two[i].row);
+  }
+}
+
+TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
+  std::mt19937 rng(4);
+  auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);
+  std::vector<std::vector<float>> data;
+  for (uint64_t i = 0; i < 100; ++i) {
+    data.push_back(RandomVector(&rng, 8));
+    ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
+  }
+  for (uint64_t i = 0; i < 100; i += 2) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+  EXPECT_TRUE(c->Remove(Meta(0).id).IsNotFound());
+  EXPECT_TRUE(c->Get(Meta(0).id).status().IsNotFound());
+  EXPECT_EQ(c->live(), 50u);
+  auto hits = *c->Search(data[0], 100);
+  EXPECT_EQ(hits.size(), 50u);
+  for (const Hit& h : hits) EXPECT_EQ(h.row % 2, 1u);
+  // The id can come back, as a new row.
+  RowMeta again = Meta(0);
+  again.seq = 1000;
+  ASSERT_TRUE(c->Add(again, data[0]).ok());
+  EXPECT_EQ((*c->Search(data[0], 1))[0].row, 100u);
+}
+
+TEST_F(CollectionTest, BadInputIsRejected) {
+  auto c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX);
+  EXPECT_TRUE(c->Add(Meta(0), std::vector<float>{1, 2}).IsInvalidArgument());
+  EXPECT_TRUE(c->Add(Meta(0), std::vector<float>{1, NAN, 2}).IsInvalidArgument());
+  EXPECT_TRUE(c->Add(Meta(0), std::vector<float>{1, INFINITY, 2}).IsInvalidArgument());
+  ASSERT_TRUE(c->Add(Meta(5), std::vector<float>{1, 2, 3}).ok());
+  EXPECT_TRUE(c->Add(Meta(4), std::vector<float>{1, 2, 3}).IsInvalidArgument());  // seq order
+  RowMeta dup = Meta(5);
+  dup.seq = 100;
+  EXPECT_TRUE(c->Add(dup, std::vector<float>{1, 2, 3}).IsInvalidArgument());  // live id
+  EXPECT_TRUE(c->Search(std::vector<float>{1, 2}, 1).status().IsInvalidArgument());
+  EXPECT_TRUE(Collection::Open(dir_.File("x"), 0, Metric::kL2, 0).status().IsInvalidArgument());
+  EXPECT_TRUE(Collection::Open(dir_.File("x"), 4097, Metric::kL2, 0).status().IsInvalidArgument());
+  EXPECT_TRUE(Collection::Open(dir_.path(), 4, Metric::kCosine, 0).status().IsInvalidArgument());
+}
+
+TEST_F(CollectionTest, ReopenKeepsAcknowledgedRowsAcrossChunks) {
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> data;
+  std::vector<Hit> before;
+  const auto q = RandomVector(&rng, 24);
+  {
+    auto c = MustOpen(dir_.path(), 24, Metric::kInnerProduct, UINT64_MAX, 300);
+    for (uint64_t i = 0; i < 1000; ++i) {  // 4 chunk files
+      data.push_back(RandomVector(&rng, 24));
+      ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
+    }
+    ASSERT_TRUE(c->Remove(Meta(10).id).ok());
+    before = *c->Search(q, 20);
+    ASSERT_TRUE(c->Sync().ok());
+  }
+  {
+    auto c = MustOpen(dir_.path(), 24, Metric::kInnerProduct, UINT64_MAX);
+    EXPECT_EQ(c->rows(), 1000u);
+    EXPECT_EQ(c->live(), 999u);
+    EXPECT_EQ(c->geometry().capacity, 300u);
+    auto after = *c->Search(q, 20);
+    ASSERT_EQ(after.size(), before.size());
+    for (size_t i = 0; i < after.size(); ++i) {
+      EXPECT_EQ(after[i].row, before[i].row);
+      EXPECT_EQ(after[i].distance, before[i].distance);
+    }
+  }
+  // The log acknowledged only up to seq 1200 (row 600): later rows go, and
+  // the store continues from there.
+  auto c = MustOpen(dir_.path(), 24, Metric::kInnerProduct, 1200);
+  EXPECT_EQ(c->rows(), 600u);
+  EXPECT_EQ(c->open_report().dropped, 300u);  // chunk 3, cleared; chunk 4 is removed
+  EXPECT_EQ(c->open_report().next_seq, 1199u);
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("chunk-000003.vec")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("chunk-000004.vec")));
+  EXPECT_TRUE(c->Get(Meta(700).id).status().IsNotFound());
+  ASSERT_TRUE(c->Add(Meta(700), data[700]).ok());
+  EXPECT_EQ((*c->Search(data[700], 1))[0].id, Meta(700).id);
+}
+
+void FlipByte(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char b;
+  f.get(b);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(b ^ 0x10));
+}
+
+TEST_F(CollectionTest, DamagedHeaderIsCorruptionNamingTheRule) {
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
+    ASSERT_TRUE(c->Add(Meta(0), std::vector<float>{1, 2, 3, 4}).ok());
+  }
+  const std::string chunk = dir_.File("chunk-000001.vec");
+  for (uint64_t offset = 0; offset < kHeaderCrcOffset + 4; ++offset) {
+    FlipByte(chunk, offset);
+    auto c = Collection::Open(dir_.path(), 4, Metric::kL2, UINT64_MAX);
+    ASSERT_FALSE(c.ok()) << offset;
+    EXPECT_TRUE(c.status().IsCorruption()) << c.status().ToString();
+    EXPECT_NE(c.status().message().find("[VEC-"), std::string::npos) << c.status().ToString();
+    FlipByte(chunk, offset);
+  }
+  std::filesystem::resize_file(chunk, std::filesystem::file_size(chunk) - 1);
+  auto c = Collection::Open(dir_.path(), 4, Metric::kL2, UINT64_MAX);
+  EXPECT_NE(c.status().message().find("[VEC-3]"), std::string::npos) << c.status().ToString();
+}
+
+TEST_F(CollectionTest, DamagedRowEndsTheStoreThere) {
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
+    for (uint64_t i = 0; i < 10; ++i) {
+      ASSERT_TRUE(c->Add(Meta(i), std::vector<float>{1.0f * i, 2, 3, 4}).ok());
+    }
+  }
+  // Row 6's vector: its metadata checksum covers it.
+  FlipByte(dir_.File("chunk-000001.vec"), kChunkHeaderSize + 6 * 16 * 4 + 2);
+  auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX);
+  EXPECT_EQ(c->rows(), 6u);
+  EXPECT_EQ(c->open_report().dropped, 4u);
+  const std::vector<Hit> hits = *c->Search(std::vector<float>{6, 2, 3, 4}, 10);
+  EXPECT_EQ(hits.size(), 6u);
+  for (const Hit& h : hits) EXPECT_LT(h.row, 6u);
+}
+
+TEST_F(CollectionTest, ReadersSearchWhileAWriterAppends) {
+  auto c = MustOpen(dir_.path(), 32, Metric::kL2, UINT64_MAX, 256);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    std::mt19937 rng(6);
+    for (uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(c->Add(Meta(i), RandomVector(&rng, 32)).ok());
+    done = true;
+  });
+  std::mt19937 rng(7);
+  uint64_t searches = 0;
+  while (!done || searches < 10) {
+    const uint64_t before = c->rows();
+    auto hits = *c->Search(RandomVector(&rng, 32), 10);
+    for (size_t i = 0; i < hits.size(); ++i) {
+      EXPECT_EQ(hits[i].id, Meta(hits[i].row).id);  // never a half-written row
+      if (i > 0) {
+        EXPECT_LE(hits[i - 1].distance, hits[i].distance);
+      }
+    }
+    EXPECT_GE(hits.size(), std::min<uint64_t>(10, before));
+    ++searches;
+  }
+  writer.join();
+}
+
+}  // namespace
+}  // namespace hanshiro::vector
