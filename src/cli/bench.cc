@@ -76,9 +76,24 @@ void PrintHuman(const BenchLine& line) {
 }  // namespace
 
 Status RunBench(const BenchSettings& settings) {
-  if (settings.workload != "wal") {
-    return Status::InvalidArgument(
-        fmt::format("bench: unknown workload '{}' (available: wal)", settings.workload));
+  struct Workload {
+    const char* name;
+    Status (*run)(const BenchSettings&, const EmitFn&);
+  };
+  static constexpr Workload kWorkloads[] = {
+      {"wal", RunWalWorkload},
+      {"vector-insert", RunVectorInsertWorkload},
+      {"vector-search", RunVectorSearchWorkload},
+  };
+  std::string names;
+  bool known = settings.workload == "all";
+  for (const Workload& w : kWorkloads) {
+    names += std::string(names.empty() ? "" : ", ") + w.name;
+    known = known || settings.workload == w.name;
+  }
+  if (!known) {
+    return Status::InvalidArgument(fmt::format("bench: unknown workload '{}' (available: all, {})",
+                                               settings.workload, names));
   }
   const EmitFn emit = [&](const BenchLine& line) {
     if (settings.json) {
@@ -88,7 +103,11 @@ Status RunBench(const BenchSettings& settings) {
       PrintHuman(line);
     }
   };
-  HANSHIRO_RETURN_IF_ERROR(RunWalWorkload(settings, emit));
+  for (const Workload& w : kWorkloads) {
+    if (settings.workload == "all" || settings.workload == w.name) {
+      HANSHIRO_RETURN_IF_ERROR(w.run(settings, emit));
+    }
+  }
   return Status::OK();
 }
 

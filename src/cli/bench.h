@@ -15,7 +15,7 @@
 namespace hanshiro::cli {
 
 struct BenchSettings {
-  std::string workload = "wal";
+  std::string workload = "all";
   bool json = false;
   std::string scratch_dir;    // where runs write (a fresh subdirectory each)
   uint64_t events = 0;        // 0: the workload's default
@@ -46,6 +46,8 @@ Status RunBench(const BenchSettings& settings);
 // measured.
 using EmitFn = std::function<void(const BenchLine&)>;
 Status RunWalWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunVectorInsertWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunVectorSearchWorkload(const BenchSettings& settings, const EmitFn& emit);
 
 // Resident set size of this process, in MiB.
 double RssMb();

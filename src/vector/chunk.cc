@@ -37,6 +37,12 @@ std::string EncodeHeader(const Geometry& g, uint32_t number) {
 
 bool ValidMetric(uint32_t m) { return m >= 1 && m <= 3; }
 
+#ifdef MADV_POPULATE_WRITE
+constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr int kMadvPopulateWrite = 23;  // Linux 5.14+
+#endif
+
 }  // namespace
 
 Geometry Geometry::For(uint32_t dim, Metric metric) {
@@ -78,15 +84,16 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
     ::close(fd);
     return s;
   }
-  // MAP_POPULATE faults every page in now, so appends do not pay page faults
-  // one by one.
-  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                      fd, 0);
+  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     Status s = Errno("mmap", path);
     ::close(fd);
     return s;
   }
+  // Fault every page in for writing now, in one call, so appends do not pay
+  // a page fault (and its block allocation) one page at a time. Kernels
+  // before 5.14 lack MADV_POPULATE_WRITE; the pages then fault on first use.
+  (void)::madvise(base, g.FileSize(), kMadvPopulateWrite);
   return std::unique_ptr<Chunk>(new Chunk(path, number, g, fd, static_cast<char*>(base)));
 }
 

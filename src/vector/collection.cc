@@ -96,12 +96,12 @@ Status Collection::Load(uint64_t acknowledged) {
       }
       if (m.seq >= acknowledged) break;  // not acknowledged by the log [VEC-6]
       if (chunk->state(r) == kStateLive) {
-        if (live_rows_.contains(m.id)) {
+        if (live_rows_.Contains(m.id)) {
           report_.damage = Status::Corruption(
               fmt::format("{}: row {} repeats the live id {} [VEC-7]", path, r, m.id.ToString()));
           break;
         }
-        live_rows_[m.id] = kept;
+        live_rows_.Put(m.id, kept);
       }
       next_seq_ = m.seq + 1;
       ++kept;
@@ -147,7 +147,7 @@ Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
   }
   {
     std::shared_lock ids(ids_mu_);
-    if (live_rows_.contains(meta.id)) {
+    if (live_rows_.Contains(meta.id)) {
       return Status::InvalidArgument("vector id " + meta.id.ToString() + " is already present");
     }
   }
@@ -160,17 +160,16 @@ Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
     chunks_[index].store(created.get(), std::memory_order_release);
     owned_.push_back(std::move(created));
   }
-  std::vector<float> normalized;
   const float* data = vec.data();
   if (geometry_.metric == Metric::kCosine) {
-    normalized.assign(vec.begin(), vec.end());
-    Normalize(normalized.data(), normalized.size());
-    data = normalized.data();
+    scratch_.assign(vec.begin(), vec.end());
+    Normalize(scratch_.data(), scratch_.size());
+    data = scratch_.data();
   }
   chunk(index)->WriteRow(static_cast<uint32_t>(row % geometry_.capacity), meta, data);
   {
     std::unique_lock ids(ids_mu_);
-    live_rows_[meta.id] = row;
+    live_rows_.Put(meta.id, row);
   }
   next_seq_ = meta.seq + 1;
   rows_.store(row + 1, std::memory_order_release);  // publish
@@ -180,12 +179,11 @@ Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
 Status Collection::Remove(const EventId& id) {
   std::lock_guard lock(write_mu_);
   std::unique_lock ids(ids_mu_);
-  auto it = live_rows_.find(id);
-  if (it == live_rows_.end()) return Status::NotFound("no vector for " + id.ToString());
-  const uint64_t row = it->second;
-  chunk(row / geometry_.capacity)
-      ->SetState(static_cast<uint32_t>(row % geometry_.capacity), kStateRemoved);
-  live_rows_.erase(it);
+  const std::optional<uint64_t> row = live_rows_.Find(id);
+  if (!row) return Status::NotFound("no vector for " + id.ToString());
+  chunk(*row / geometry_.capacity)
+      ->SetState(static_cast<uint32_t>(*row % geometry_.capacity), kStateRemoved);
+  live_rows_.Erase(id);
   return Status::OK();
 }
 
@@ -193,9 +191,9 @@ Result<std::vector<float>> Collection::Get(const EventId& id) const {
   uint64_t row;
   {
     std::shared_lock ids(ids_mu_);
-    auto it = live_rows_.find(id);
-    if (it == live_rows_.end()) return Status::NotFound("no vector for " + id.ToString());
-    row = it->second;
+    const std::optional<uint64_t> found = live_rows_.Find(id);
+    if (!found) return Status::NotFound("no vector for " + id.ToString());
+    row = *found;
   }
   const float* p = chunk(row / geometry_.capacity)->row(static_cast<uint32_t>(row % geometry_.capacity));
   return std::vector<float>(p, p + geometry_.dim);

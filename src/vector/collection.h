@@ -19,10 +19,10 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "vector/chunk.h"
+#include "vector/id_map.h"
 
 namespace hanshiro::vector {
 
@@ -39,12 +39,6 @@ struct Filter {
     return !kind && !event_type && !host_hash && !time_from_ns && !time_to_ns;
   }
   bool Matches(const RowMeta& m) const;
-};
-
-struct EventIdHash {
-  size_t operator()(const EventId& id) const {
-    return static_cast<size_t>(id.hi() * 0x9e3779b97f4a7c15ull ^ id.lo());
-  }
 };
 
 struct Hit {
@@ -116,7 +110,8 @@ class Collection {
   std::mutex write_mu_;
   uint64_t next_seq_ = 0;                          // guarded by write_mu_
   mutable std::shared_mutex ids_mu_;
-  std::unordered_map<EventId, uint64_t, EventIdHash> live_rows_;  // id -> row; guarded by ids_mu_
+  IdMap live_rows_;  // id -> row; guarded by ids_mu_
+  std::vector<float> scratch_;  // guarded by write_mu_
 };
 
 }  // namespace hanshiro::vector

@@ -1,0 +1,75 @@
+#include "vector/id_map.h"
+
+namespace hanshiro::vector {
+
+uint64_t IdMap::Hash(const EventId& id) {
+  // splitmix64's finalizer over both halves.
+  uint64_t x = id.hi() ^ (id.lo() * 0x9e3779b97f4a7c15ull);
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::optional<uint64_t> IdMap::Find(const EventId& id) const {
+  if (slots_.empty()) return std::nullopt;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Home(id);; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.row == kEmpty) return std::nullopt;
+    if (s.hi == id.hi() && s.lo == id.lo()) return s.row;
+  }
+}
+
+void IdMap::Put(const EventId& id, uint64_t row) {
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Home(id);; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.row == kEmpty) {
+      s = {id.hi(), id.lo(), row};
+      ++size_;
+      return;
+    }
+    if (s.hi == id.hi() && s.lo == id.lo()) {
+      s.row = row;
+      return;
+    }
+  }
+}
+
+bool IdMap::Erase(const EventId& id) {
+  if (slots_.empty()) return false;
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(id);
+  for (;; i = (i + 1) & mask) {
+    if (slots_[i].row == kEmpty) return false;
+    if (slots_[i].hi == id.hi() && slots_[i].lo == id.lo()) break;
+  }
+  // Backward-shift: move later entries of the probe run into the hole when
+  // their home position allows it.
+  for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+    if (slots_[j].row == kEmpty) break;
+    const size_t home = Home(EventId(slots_[j].hi, slots_[j].lo));
+    // Entry j may move to i when i lies cyclically in [home, j).
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Slot{};
+  --size_;
+  return true;
+}
+
+void IdMap::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  size_ = 0;
+  for (const Slot& s : old) {
+    if (s.row != kEmpty) Put(EventId(s.hi, s.lo), s.row);
+  }
+}
+
+}  // namespace hanshiro::vector

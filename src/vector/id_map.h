@@ -1,0 +1,42 @@
+// IdMap: event id -> row, an open-addressing hash table (linear probing,
+// backward-shift deletion) in one flat array: no allocation per entry, one
+// cache line per lookup. Not thread-safe (the collection guards it).
+#ifndef HANSHIRO_VECTOR_ID_MAP_H_
+#define HANSHIRO_VECTOR_ID_MAP_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "hanshiro/event_id.h"
+
+namespace hanshiro::vector {
+
+class IdMap {
+ public:
+  std::optional<uint64_t> Find(const EventId& id) const;
+  bool Contains(const EventId& id) const { return Find(id).has_value(); }
+  // Inserts or replaces.
+  void Put(const EventId& id, uint64_t row);
+  // False when absent.
+  bool Erase(const EventId& id);
+  size_t size() const { return size_; }
+
+ private:
+  static constexpr uint64_t kEmpty = UINT64_MAX;
+  struct Slot {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    uint64_t row = kEmpty;
+  };
+  static uint64_t Hash(const EventId& id);
+  size_t Home(const EventId& id) const { return Hash(id) & (slots_.size() - 1); }
+  void Grow();
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+}  // namespace hanshiro::vector
+
+#endif  // HANSHIRO_VECTOR_ID_MAP_H_
