@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -66,7 +67,19 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       fd_(fd),
       base_(base),
       rows_(reinterpret_cast<float*>(base + kChunkHeaderSize)),
-      meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4) {}
+      meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4),
+      compact_(new uint16_t[size_t{g.capacity} * g.stride]()),
+      norms_(new float[g.capacity]()) {}
+
+void Chunk::BuildCompact(uint32_t rows) {
+  const uint32_t dim = geometry_.dim;
+  for (uint32_t r = 0; r < rows; ++r) {
+    const float* v = row(r);
+    uint16_t* c = compact_.get() + size_t{r} * geometry_.stride;
+    for (uint32_t i = 0; i < dim; ++i) c[i] = ToBf16(v[i]);
+    norms_[r] = std::sqrt(Dot(v, v, dim));
+  }
+}
 
 Chunk::~Chunk() {
   ::munmap(base_, geometry_.FileSize());
@@ -171,6 +184,9 @@ bool Chunk::RowValid(uint32_t r) const {
 
 void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec) {
   std::memcpy(rows_ + size_t{r} * geometry_.stride, vec, size_t{geometry_.dim} * 4);
+  uint16_t* c = compact_.get() + size_t{r} * geometry_.stride;
+  for (uint32_t i = 0; i < geometry_.dim; ++i) c[i] = ToBf16(vec[i]);
+  norms_[r] = std::sqrt(Dot(vec, vec, geometry_.dim));
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);
   m.id.EncodeTo(p + kMetaId);

@@ -77,6 +77,13 @@ class Chunk {
   // Zeroes rows [from, capacity) (dropping what recovery does not keep).
   void ClearFrom(uint32_t from);
 
+  // The in-memory compact copy used to scan large stores: each row in
+  // bfloat16 (stride elements), and its norm. WriteRow keeps them current;
+  // after Open, BuildCompact fills them for rows [0, rows).
+  const uint16_t* compact_row(uint32_t r) const { return compact_.get() + size_t{r} * geometry_.stride; }
+  float norm(uint32_t r) const { return norms_[r]; }
+  void BuildCompact(uint32_t rows);
+
   // msync of the whole mapping.
   Status Sync();
 
@@ -94,6 +101,8 @@ class Chunk {
   char* const base_;
   float* const rows_;
   const size_t meta_offset_;
+  std::unique_ptr<uint16_t[]> compact_;
+  std::unique_ptr<float[]> norms_;
 };
 
 }  // namespace hanshiro::vector

@@ -13,6 +13,9 @@ namespace {
 constexpr size_t kBlockRows = 256;
 // Below this many rows per thread, more threads cost more than they save.
 constexpr uint64_t kMinRowsPerThread = 32768;
+// From this many rows on, search scans the bfloat16 copy (half the memory
+// traffic) and re-ranks the candidates exactly.
+constexpr uint64_t kCompactMinRows = 65536;
 
 std::string ChunkPath(const std::string& dir, uint32_t number) {
   return fmt::format("{}/chunk-{:06d}.vec", dir, number);
@@ -114,6 +117,7 @@ Status Collection::Load(uint64_t acknowledged) {
       }
       chunk->ClearFrom(r);
     }
+    chunk->BuildCompact(r);
     chunks_[number - 1].store(chunk.get(), std::memory_order_release);
     owned_.push_back(std::move(chunk));
   }
@@ -221,6 +225,46 @@ void Collection::ScanRange(const float* query, uint64_t begin, uint64_t end, siz
   }
 }
 
+void Collection::ScanCompact(const float* query, uint64_t begin, uint64_t end, size_t k,
+                             const Filter& filter, std::vector<Hit>* bounds,
+                             std::vector<Candidate>* candidates) const {
+  // With bfloat16 rows, |exact - approx| <= slack (distance.h); a row can be
+  // in the top k only if its lower bound is at most the k-th smallest upper
+  // bound, so those rows are kept for exact re-ranking.
+  const uint32_t dim = geometry_.dim;
+  const float qq = Dot(query, query, dim);
+  const float qn = std::sqrt(qq);
+  const float unit = std::ldexp(1.0f, -8) * 1.01f + 4.0f * dim * std::ldexp(1.0f, -23);
+  const bool l2 = geometry_.metric == Metric::kL2;
+  const float base = geometry_.metric == Metric::kCosine ? 1.0f : 0.0f;
+  float dots[kBlockRows];
+  for (uint64_t row = begin; row < end;) {
+    const Chunk* c = chunk(row / geometry_.capacity);
+    const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
+    const uint32_t n = static_cast<uint32_t>(
+        std::min<uint64_t>({kBlockRows, end - row, geometry_.capacity - local}));
+    DotManyBf16(query, c->compact_row(local), geometry_.stride, n, dim, dots);
+    for (uint32_t i = 0; i < n; ++i) {
+      const float vn = c->norm(local + i);
+      float approx, slack;
+      if (l2) {
+        approx = qq - 2 * dots[i] + vn * vn;
+        slack = unit * (2 * qn * vn + (qn + vn) * (qn + vn));
+      } else {
+        approx = base - dots[i];
+        slack = unit * qn * vn;
+      }
+      const float lower = approx - slack;
+      if (bounds->size() == k && lower > bounds->front().distance) continue;
+      if (c->state(local + i) != kStateLive) continue;
+      if (!filter.empty() && !filter.Matches(c->meta(local + i))) continue;
+      Offer(bounds, k, Hit{{}, approx + slack, 0, row + i});
+      candidates->push_back({lower, row + i});
+    }
+    row += n;
+  }
+}
+
 Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t k,
                                             const Filter& filter, int threads) const {
   if (query.size() != geometry_.dim) {
@@ -234,20 +278,43 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
   const uint64_t n = rows();
   const uint64_t parts = std::clamp<uint64_t>(
       std::min<uint64_t>(threads, n / kMinRowsPerThread), 1, std::max(threads, 1));
+  const bool compact = n >= kCompactMinRows;
   std::vector<std::vector<Hit>> heaps(parts);
+  std::vector<std::vector<Candidate>> candidates(parts);
+  auto scan = [&](uint64_t p) {
+    const uint64_t begin = n * p / parts, end = n * (p + 1) / parts;
+    if (compact) {
+      ScanCompact(q.data(), begin, end, k, filter, &heaps[p], &candidates[p]);
+    } else {
+      ScanRange(q.data(), begin, end, k, filter, &heaps[p]);
+    }
+  };
   if (parts == 1) {
-    ScanRange(q.data(), 0, n, k, filter, &heaps[0]);
+    scan(0);
   } else {
     std::vector<std::thread> workers;
-    for (uint64_t p = 0; p < parts; ++p) {
-      workers.emplace_back([&, p] {
-        ScanRange(q.data(), n * p / parts, n * (p + 1) / parts, k, filter, &heaps[p]);
-      });
-    }
+    for (uint64_t p = 0; p < parts; ++p) workers.emplace_back(scan, p);
     for (auto& w : workers) w.join();
   }
   for (const auto& h : heaps) {
     for (const Hit& hit : h) Offer(&result, k, hit);
+  }
+  if (compact) {
+    // result holds the k smallest upper bounds: its largest is the bar that
+    // every true top-k row's lower bound clears. Re-rank those exactly.
+    const float bar = result.size() < k ? INFINITY : result.front().distance;
+    result.clear();
+    for (const auto& list : candidates) {
+      for (const Candidate& c : list) {
+        if (c.lower > bar) continue;
+        const Chunk* ch = chunk(c.row / geometry_.capacity);
+        const uint32_t local = static_cast<uint32_t>(c.row % geometry_.capacity);
+        const RowMeta m = ch->meta(local);
+        Offer(&result, k,
+              Hit{m.id, Distance(geometry_.metric, q.data(), ch->row(local), geometry_.dim), m.seq,
+                  c.row});
+      }
+    }
   }
   std::sort(result.begin(), result.end());
   return result;

@@ -4,7 +4,10 @@
 // Rows are appended in sequence-number order and never move; a removal marks
 // the row's tombstone. Search scans rows with the SIMD kernels, applies the
 // filter inside the scan (so all k results match it), keeps a bounded heap of
-// the k best, and splits large stores across threads.
+// the k best, and splits large stores across threads. Large stores are
+// scanned in an in-memory bfloat16 copy (half the memory traffic) with error
+// bounds, and the rows that could be in the top k are re-ranked with the
+// exact kernel: the answer is the same as the full-precision scan's.
 //
 // Thread-safety: Add and Remove take an internal writer lock; Search, Get and
 // the counters may run concurrently with them and see every row added before
@@ -99,6 +102,13 @@ class Collection {
   Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
   void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
                  std::vector<Hit>* heap) const;
+  struct Candidate {
+    float lower;  // lower bound of the row's exact distance
+    uint64_t row;
+  };
+  void ScanCompact(const float* query, uint64_t begin, uint64_t end, size_t k,
+                   const Filter& filter, std::vector<Hit>* bounds,
+                   std::vector<Candidate>* candidates) const;
 
   const std::string dir_;
   Geometry geometry_;  // set before any reader exists; fixed afterwards

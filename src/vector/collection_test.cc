@@ -153,6 +153,50 @@ TEST_F(CollectionTest, ThreadsGiveTheSameAnswer) {
   }
 }
 
+// Large stores scan a bfloat16 copy and re-rank: the answer must be exactly
+// that of the full-precision kernel over every row (same rows, same floats).
+TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
+  std::mt19937 rng(8);
+  const uint32_t dim = 24;
+  const uint64_t n = 70000;  // above the size where the compact scan starts
+  for (Metric metric : kMetrics) {
+    auto c = MustOpen(dir_.File(std::string(MetricName(metric))), dim, metric, UINT64_MAX);
+    std::vector<std::vector<float>> stored;
+    for (uint64_t i = 0; i < n; ++i) {
+      auto v = RandomVector(&rng, dim);
+      if (i % 1000 == 0) v = stored.empty() ? v : stored.back();  // exact ties
+      ASSERT_TRUE(c->Add(Meta(i), v).ok());
+      if (metric == Metric::kCosine) Normalize(v.data(), dim);
+      stored.push_back(v);
+    }
+    for (uint64_t i = 5; i < n; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+    Filter f;
+    f.event_type = 2;
+    for (int t = 0; t < 4; ++t) {
+      auto q = RandomVector(&rng, dim);
+      const Filter& filter = t % 2 == 0 ? Filter{} : f;
+      std::vector<float> nq = q;
+      if (metric == Metric::kCosine) Normalize(nq.data(), dim);
+      std::vector<std::pair<float, uint64_t>> truth;
+      for (uint64_t i = 0; i < n; ++i) {
+        if ((i >= 5 && (i - 5) % 97 == 0) || !filter.Matches(Meta(i))) continue;
+        truth.emplace_back(Distance(metric, nq.data(), stored[i].data(), dim), i);
+      }
+      std::sort(truth.begin(), truth.end());
+      for (size_t k : {1, 10, 50}) {
+        for (int threads : {1, 2}) {
+          auto hits = *c->Search(q, k, filter, threads);
+          ASSERT_EQ(hits.size(), k);
+          for (size_t i = 0; i < k; ++i) {
+            EXPECT_EQ(hits[i].row, truth[i].second) << MetricName(metric) << " k " << k << " #" << i;
+            EXPECT_EQ(hits[i].distance, truth[i].first);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
   std::mt19937 rng(4);
   auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);

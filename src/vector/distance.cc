@@ -22,42 +22,33 @@ HWY_INLINE hn::Vec<D> LoadTail(D d, const float* HWY_RESTRICT p, size_t count) {
   return hn::Load(d, buf);
 }
 
-// Sum over i < dim of f(a_i, b_i) for f = a*b (kDot) or (a-b)^2.
+// Every row's sum is computed the same way -- one accumulator, lanes in
+// order, the tail zero-padded, then one horizontal sum -- whether it runs
+// alone or four at a time, so a distance never depends on how rows were
+// grouped (the compact search re-ranks with it and must agree exactly).
+template <bool kSquaredDiff, class D, class V>
+HWY_INLINE V Accumulate(D /*d*/, V s, V vq, V vr) {
+  if constexpr (kSquaredDiff) {
+    const auto diff = hn::Sub(vq, vr);
+    return hn::MulAdd(diff, diff, s);
+  } else {
+    return hn::MulAdd(vq, vr, s);
+  }
+}
+
 template <bool kSquaredDiff>
 HWY_INLINE float Reduce(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, size_t dim) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
-  auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
-  auto step = [&](auto& s, size_t i) {
-    const auto va = hn::LoadU(d, a + i);
-    const auto vb = hn::LoadU(d, b + i);
-    if constexpr (kSquaredDiff) {
-      const auto diff = hn::Sub(va, vb);
-      s = hn::MulAdd(diff, diff, s);
-    } else {
-      s = hn::MulAdd(va, vb, s);
-    }
-  };
+  auto s = hn::Zero(d);
   size_t i = 0;
-  for (; i + 4 * n <= dim; i += 4 * n) {
-    step(s0, i);
-    step(s1, i + n);
-    step(s2, i + 2 * n);
-    step(s3, i + 3 * n);
+  for (; i + n <= dim; i += n) {
+    s = Accumulate<kSquaredDiff>(d, s, hn::LoadU(d, a + i), hn::LoadU(d, b + i));
   }
-  for (; i + n <= dim; i += n) step(s0, i);
-  if (i < dim) {  // the tail, in one masked step
-    const auto va = LoadTail(d, a + i, dim - i);
-    const auto vb = LoadTail(d, b + i, dim - i);
-    if constexpr (kSquaredDiff) {
-      const auto diff = hn::Sub(va, vb);
-      s1 = hn::MulAdd(diff, diff, s1);
-    } else {
-      s1 = hn::MulAdd(va, vb, s1);
-    }
+  if (i < dim) {
+    s = Accumulate<kSquaredDiff>(d, s, LoadTail(d, a + i, dim - i), LoadTail(d, b + i, dim - i));
   }
-  const auto sum = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
-  return hn::GetLane(hn::SumOfLanes(d, sum));
+  return hn::GetLane(hn::SumOfLanes(d, s));
 }
 
 float DotImpl(const float* a, const float* b, size_t dim) { return Reduce<false>(a, b, dim); }
@@ -72,34 +63,70 @@ HWY_INLINE void ReduceFour(const float* HWY_RESTRICT q, const float* HWY_RESTRIC
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
-  auto add = [&](auto& s, const auto& vq, const auto& vr) {
-    if constexpr (kSquaredDiff) {
-      const auto diff = hn::Sub(vq, vr);
-      s = hn::MulAdd(diff, diff, s);
-    } else {
-      s = hn::MulAdd(vq, vr, s);
-    }
-  };
   size_t i = 0;
   for (; i + n <= dim; i += n) {
     const auto vq = hn::LoadU(d, q + i);
-    add(s0, vq, hn::LoadU(d, r + i));
-    add(s1, vq, hn::LoadU(d, r + stride + i));
-    add(s2, vq, hn::LoadU(d, r + 2 * stride + i));
-    add(s3, vq, hn::LoadU(d, r + 3 * stride + i));
+    s0 = Accumulate<kSquaredDiff>(d, s0, vq, hn::LoadU(d, r + i));
+    s1 = Accumulate<kSquaredDiff>(d, s1, vq, hn::LoadU(d, r + stride + i));
+    s2 = Accumulate<kSquaredDiff>(d, s2, vq, hn::LoadU(d, r + 2 * stride + i));
+    s3 = Accumulate<kSquaredDiff>(d, s3, vq, hn::LoadU(d, r + 3 * stride + i));
   }
   if (i < dim) {
     const size_t rest = dim - i;
     const auto vq = LoadTail(d, q + i, rest);
-    add(s0, vq, LoadTail(d, r + i, rest));
-    add(s1, vq, LoadTail(d, r + stride + i, rest));
-    add(s2, vq, LoadTail(d, r + 2 * stride + i, rest));
-    add(s3, vq, LoadTail(d, r + 3 * stride + i, rest));
+    s0 = Accumulate<kSquaredDiff>(d, s0, vq, LoadTail(d, r + i, rest));
+    s1 = Accumulate<kSquaredDiff>(d, s1, vq, LoadTail(d, r + stride + i, rest));
+    s2 = Accumulate<kSquaredDiff>(d, s2, vq, LoadTail(d, r + 2 * stride + i, rest));
+    s3 = Accumulate<kSquaredDiff>(d, s3, vq, LoadTail(d, r + 3 * stride + i, rest));
   }
   out[0] = hn::GetLane(hn::SumOfLanes(d, s0));
   out[1] = hn::GetLane(hn::SumOfLanes(d, s1));
   out[2] = hn::GetLane(hn::SumOfLanes(d, s2));
   out[3] = hn::GetLane(hn::SumOfLanes(d, s3));
+}
+
+// Dot products of a float query with bfloat16 rows (the upper halves of
+// floats), two rows per pass.
+HWY_INLINE void DotBf16Rows(const float* HWY_RESTRICT q, const uint16_t* HWY_RESTRICT r0,
+                            const uint16_t* HWY_RESTRICT r1, size_t dim, float* out0,
+                            float* out1) {
+  const hn::ScalableTag<float> d;
+  const hn::RebindToUnsigned<decltype(d)> du;
+  const hn::Rebind<uint16_t, decltype(d)> d16;
+  const size_t n = hn::Lanes(d);
+  auto widen = [&](const uint16_t* p) {
+    return hn::BitCast(d, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, p))));
+  };
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + n <= dim; i += n) {
+    const auto vq = hn::LoadU(d, q + i);
+    s0 = hn::MulAdd(vq, widen(r0 + i), s0);
+    s1 = hn::MulAdd(vq, widen(r1 + i), s1);
+  }
+  float t0 = hn::GetLane(hn::SumOfLanes(d, s0));
+  float t1 = hn::GetLane(hn::SumOfLanes(d, s1));
+  for (; i < dim; ++i) {
+    hwy::bfloat16_t b0, b1;
+    b0.bits = r0[i];
+    b1.bits = r1[i];
+    t0 += q[i] * hwy::F32FromBF16(b0);
+    t1 += q[i] * hwy::F32FromBF16(b1);
+  }
+  *out0 = t0;
+  *out1 = t1;
+}
+
+void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
+                     size_t dim, float* out) {
+  size_t r = 0;
+  for (; r + 2 <= count; r += 2) {
+    DotBf16Rows(q, rows + r * stride, rows + (r + 1) * stride, dim, out + r, out + r + 1);
+  }
+  if (r < count) {
+    float unused;
+    DotBf16Rows(q, rows + r * stride, rows + r * stride, dim, out + r, &unused);
+  }
 }
 
 // Metric codes as in distance.h: 1 cosine, 2 inner product, 3 L2.
@@ -127,12 +154,26 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <cmath>
+#include <cstring>
 
 namespace hanshiro::vector {
 
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(L2SquaredImpl);
 HWY_EXPORT(DistanceManyImpl);
+HWY_EXPORT(DotManyBf16Impl);
+
+void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
+                 size_t dim, float* out) {
+  HWY_DYNAMIC_DISPATCH(DotManyBf16Impl)(query, rows, stride, count, dim, out);
+}
+
+uint16_t ToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest, ties to even (finite inputs)
+  return static_cast<uint16_t>(bits >> 16);
+}
 
 std::string_view MetricName(Metric metric) {
   switch (metric) {

@@ -36,6 +36,14 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim);
 // original norm.
 float Normalize(float* v, size_t dim);
 
+// bfloat16: the upper 16 bits of a float, rounded to nearest even. Its
+// relative error is at most 2^-8 (7 stored mantissa bits, rounded), so
+// |a.b - a.bf16(b)| <= 2^-8 |a| |b| (plus float rounding of the sum).
+uint16_t ToBf16(float f);
+// out[r] = query . rows[r] for bfloat16 rows (stride in elements).
+void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
+                 size_t dim, float* out);
+
 // The name of the instruction set the kernels run with on this CPU.
 std::string_view KernelTarget();
 

@@ -92,6 +92,33 @@ TEST(DistanceTest, DistanceManyEqualsOneByOne) {
   });
 }
 
+TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0, 1);
+  ForEachTarget([&] {
+    for (size_t dim : {1, 5, 16, 17, 128, 385}) {
+      const size_t count = 7;
+      std::vector<float> rows(count * dim), q(dim);
+      for (auto& x : rows) x = normal(rng);
+      for (auto& x : q) x = normal(rng);
+      std::vector<uint16_t> b(rows.size());
+      for (size_t i = 0; i < rows.size(); ++i) b[i] = ToBf16(rows[i]);
+      std::vector<float> out(count);
+      DotManyBf16(q.data(), b.data(), dim, count, dim, out.data());
+      for (size_t r = 0; r < count; ++r) {
+        const float* row = rows.data() + r * dim;
+        const double bound = std::ldexp(1.0, -8) * std::sqrt(RefDot(q.data(), q.data(), dim) *
+                                                             RefDot(row, row, dim));
+        EXPECT_LE(std::abs(out[r] - RefDot(q.data(), row, dim)), bound * 1.01 + 1e-5) << dim;
+      }
+    }
+  });
+  EXPECT_EQ(ToBf16(1.0f), 0x3f80);
+  EXPECT_EQ(ToBf16(-2.0f), 0xc000);
+  EXPECT_EQ(ToBf16(1.00390625f), 0x3f80);  // halfway: ties to even
+  EXPECT_EQ(ToBf16(1.01171875f), 0x3f82);  // halfway: ties to even (up)
+}
+
 TEST(DistanceTest, NormalizeMakesUnitVectors) {
   std::vector<float> v = {3, 4};
   EXPECT_FLOAT_EQ(Normalize(v.data(), 2), 5.0f);
