@@ -20,6 +20,7 @@ namespace hanshiro::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr uint64_t kBatch = 1000;
 
 std::vector<float> RandomVectors(uint64_t n, uint32_t dim, uint64_t seed) {
   std::mt19937 rng(static_cast<uint32_t>(seed));
@@ -46,9 +47,15 @@ Result<std::unique_ptr<vector::Collection>> Fill(const std::string& dir, uint64_
   std::filesystem::remove_all(dir, ec);
   HANSHIRO_ASSIGN_OR_RETURN(auto c, vector::Collection::Open(dir, dim, vector::Metric::kCosine,
                                                              UINT64_MAX));
+  // Batches of kBatch, as the engine adds the vectors of a commit group.
+  const uint64_t pool = data.size() / dim;
+  std::vector<vector::RowMeta> metas(kBatch);
   const auto start = Clock::now();
-  for (uint64_t i = 0; i < n; ++i) {
-    HANSHIRO_RETURN_IF_ERROR(c->Add(MetaFor(i), {data.data() + (i % (data.size() / dim)) * dim, dim}));
+  for (uint64_t i = 0; i < n; i += kBatch) {
+    const uint64_t m = std::min<uint64_t>(kBatch, n - i);
+    for (uint64_t j = 0; j < m; ++j) metas[j] = MetaFor(i + j);
+    const uint64_t at = (i % pool) * dim;
+    HANSHIRO_RETURN_IF_ERROR(c->AddBatch(std::span(metas).first(m), {data.data() + at, m * dim}));
   }
   *seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return c;
@@ -62,7 +69,7 @@ double Percentile(std::vector<double> v, double p) {
 Status RunInsert(const BenchSettings& settings, const EmitFn& emit) {
   const uint64_t n = settings.events > 0 ? settings.events : 1'000'000;
   const uint32_t dim = 128;
-  const auto data = RandomVectors(std::min<uint64_t>(n, 100'000), dim, 1);
+  const auto data = RandomVectors(100'000, dim, 1);  // a multiple of kBatch
   const std::string dir = settings.scratch_dir + "/vector-insert";
   double seconds = 0;
   HANSHIRO_RETURN_IF_ERROR(Fill(dir, n, dim, data, &seconds).status());  // warm-up
@@ -80,6 +87,7 @@ Status RunInsert(const BenchSettings& settings, const EmitFn& emit) {
       .Add("dim", uint64_t{dim})
       .Add("metric", std::string("cosine"))
       .Add("threads", uint64_t{1})
+      .Add("batch", kBatch)
       .Add("runs", static_cast<uint64_t>(rates.size()))
       .Add("vectors_per_s", rates[rates.size() / 2])
       .Add("min_vectors_per_s", rates.front())
@@ -92,7 +100,7 @@ Status RunInsert(const BenchSettings& settings, const EmitFn& emit) {
 Status RunSearchCase(const BenchSettings& settings, uint64_t n, uint32_t dim, int threads,
                      int queries, const EmitFn& emit) {
   const size_t k = 10;
-  const auto data = RandomVectors(std::min<uint64_t>(n, 200'000), dim, 2);
+  const auto data = RandomVectors(std::min<uint64_t>(n, 200'000), dim, 2);  // multiple of kBatch
   const std::string dir = settings.scratch_dir + "/vector-search";
   double seconds = 0;
   HANSHIRO_ASSIGN_OR_RETURN(auto c, Fill(dir, n, dim, data, &seconds));

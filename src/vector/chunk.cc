@@ -68,15 +68,14 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       base_(base),
       rows_(reinterpret_cast<float*>(base + kChunkHeaderSize)),
       meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4),
-      compact_(new uint16_t[size_t{g.capacity} * g.stride]()),
-      norms_(new float[g.capacity]()) {}
+      compact_(size_t{g.capacity} * g.stride),
+      norms_(g.capacity) {}
 
 void Chunk::BuildCompact(uint32_t rows) {
   const uint32_t dim = geometry_.dim;
   for (uint32_t r = 0; r < rows; ++r) {
     const float* v = row(r);
-    uint16_t* c = compact_.get() + size_t{r} * geometry_.stride;
-    for (uint32_t i = 0; i < dim; ++i) c[i] = ToBf16(v[i]);
+    ToBf16Many(v, compact_.data() + size_t{r} * geometry_.stride, dim);
     norms_[r] = std::sqrt(Dot(v, v, dim));
   }
 }
@@ -182,11 +181,13 @@ bool Chunk::RowValid(uint32_t r) const {
   return crc32c::Unmask(DecodeFixed32(p + kMetaCrcOffset)) == RowCrc(r);
 }
 
-void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec) {
-  std::memcpy(rows_ + size_t{r} * geometry_.stride, vec, size_t{geometry_.dim} * 4);
-  uint16_t* c = compact_.get() + size_t{r} * geometry_.stride;
-  for (uint32_t i = 0; i < geometry_.dim; ++i) c[i] = ToBf16(vec[i]);
-  norms_[r] = std::sqrt(Dot(vec, vec, geometry_.dim));
+void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normalize) {
+  const uint32_t dim = geometry_.dim;
+  float* dst = rows_ + size_t{r} * geometry_.stride;
+  std::memcpy(dst, vec, size_t{dim} * 4);
+  const float norm = normalize ? Normalize(dst, dim) : std::sqrt(Dot(dst, dst, dim));
+  norms_[r] = normalize && norm > 0 ? 1.0f : norm;
+  ToBf16Many(dst, compact_.data() + size_t{r} * geometry_.stride, dim);
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);
   m.id.EncodeTo(p + kMetaId);

@@ -16,6 +16,7 @@
 #include "hanshiro/event_id.h"
 #include "hanshiro/status.h"
 #include "vector/distance.h"
+#include "vector/huge_array.h"
 #include "vector/vector_format.h"
 
 namespace hanshiro::vector {
@@ -69,9 +70,9 @@ class Chunk {
   // Present: state live or removed, and the checksum matches [VEC-5].
   bool RowValid(uint32_t r) const;
 
-  // Writes row r: the vector (dim floats, already normalized for cosine), then
-  // its metadata with state live and the checksum.
-  void WriteRow(uint32_t r, const RowMeta& meta, const float* vec);
+  // Writes row r: the vector (dim floats, scaled to unit length in place when
+  // `normalize`), then its metadata with state live and the checksum.
+  void WriteRow(uint32_t r, const RowMeta& meta, const float* vec, bool normalize);
   // Marks row r removed (or live again), updating the checksum.
   void SetState(uint32_t r, uint8_t state);
   // Zeroes rows [from, capacity) (dropping what recovery does not keep).
@@ -80,7 +81,9 @@ class Chunk {
   // The in-memory compact copy used to scan large stores: each row in
   // bfloat16 (stride elements), and its norm. WriteRow keeps them current;
   // after Open, BuildCompact fills them for rows [0, rows).
-  const uint16_t* compact_row(uint32_t r) const { return compact_.get() + size_t{r} * geometry_.stride; }
+  const uint16_t* compact_row(uint32_t r) const {
+    return compact_.data() + size_t{r} * geometry_.stride;
+  }
   float norm(uint32_t r) const { return norms_[r]; }
   void BuildCompact(uint32_t rows);
 
@@ -101,8 +104,8 @@ class Chunk {
   char* const base_;
   float* const rows_;
   const size_t meta_offset_;
-  std::unique_ptr<uint16_t[]> compact_;
-  std::unique_ptr<float[]> norms_;
+  HugeArray<uint16_t> compact_;
+  HugeArray<float> norms_;
 };
 
 }  // namespace hanshiro::vector

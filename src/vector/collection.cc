@@ -48,7 +48,35 @@ Collection::Collection(std::string dir, const Geometry& geometry)
   for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
 }
 
-Collection::~Collection() = default;
+Collection::~Collection() {
+  if (next_chunk_.valid()) next_chunk_.wait();
+}
+
+Status Collection::EnsureChunk(uint64_t index, uint32_t local_row) {
+  if (chunk(index) == nullptr) {
+    Result<std::unique_ptr<Chunk>> created = Status::NotFound("not created yet");
+    if (next_chunk_.valid() && next_chunk_index_ == index) {
+      created = next_chunk_.get();
+    }
+    if (!created.ok()) {
+      created = Chunk::Create(ChunkPath(dir_, static_cast<uint32_t>(index + 1)), geometry_,
+                              static_cast<uint32_t>(index + 1));
+    }
+    HANSHIRO_RETURN_IF_ERROR(created.status());
+    chunks_[index].store(created->get(), std::memory_order_release);
+    owned_.push_back(std::move(created).value());
+  }
+  const uint64_t next = index + 1;
+  if (local_row >= geometry_.capacity / 2 && next < kMaxChunks && chunk(next) == nullptr &&
+      !next_chunk_.valid()) {
+    next_chunk_index_ = next;
+    next_chunk_ = std::async(std::launch::async, [path = ChunkPath(dir_, static_cast<uint32_t>(next + 1)),
+                                                  g = geometry_, number = static_cast<uint32_t>(next + 1)] {
+      return Chunk::Create(path, g, number);
+    });
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<Collection>> Collection::Open(const std::string& dir, uint32_t dim,
                                                      Metric metric, uint64_t acknowledged,
@@ -139,44 +167,70 @@ Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
         fmt::format("vector has {} elements; the collection's dimension is {}", vec.size(),
                     geometry_.dim));
   }
-  for (size_t i = 0; i < vec.size(); ++i) {
-    if (!std::isfinite(vec[i])) {
-      return Status::InvalidArgument(fmt::format("vector element {} is not finite", i));
+  return AddBatch({&meta, 1}, vec);
+}
+
+Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const float> vectors) {
+  const uint32_t dim = geometry_.dim;
+  if (vectors.size() != metas.size() * dim) {
+    return Status::InvalidArgument(fmt::format(
+        "{} floats for {} vectors of dimension {}", vectors.size(), metas.size(), dim));
+  }
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (!std::isfinite(vectors[i])) {
+      return Status::InvalidArgument(
+          fmt::format("vector {}: element {} is not finite", i / dim, i % dim));
     }
   }
   std::lock_guard lock(write_mu_);
-  if (meta.seq < next_seq_) {
-    return Status::InvalidArgument(
-        fmt::format("vector seq {} is not above the last one ({})", meta.seq, next_seq_ - 1));
+  uint64_t seq = next_seq_;
+  for (size_t i = 0; i < metas.size(); ++i) {
+    if (metas[i].seq < seq) {
+      return Status::InvalidArgument(fmt::format(
+          "vector {}: seq {} is not above the previous one ({})", i, metas[i].seq, seq - 1));
+    }
+    seq = metas[i].seq + 1;
+  }
+  if (metas.size() > 1) {  // the same id twice in the batch
+    batch_ids_.clear();
+    for (const RowMeta& m : metas) batch_ids_.push_back(m.id);
+    std::sort(batch_ids_.begin(), batch_ids_.end());
+    auto dup = std::adjacent_find(batch_ids_.begin(), batch_ids_.end());
+    if (dup != batch_ids_.end()) {
+      return Status::InvalidArgument("vector id " + dup->ToString() + " appears twice in the batch");
+    }
   }
   {
     std::shared_lock ids(ids_mu_);
-    if (live_rows_.Contains(meta.id)) {
-      return Status::InvalidArgument("vector id " + meta.id.ToString() + " is already present");
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < std::min(kAhead, metas.size()); ++i) live_rows_.Prefetch(metas[i].id);
+    for (size_t i = 0; i < metas.size(); ++i) {
+      if (i + kAhead < metas.size()) live_rows_.Prefetch(metas[i + kAhead].id);
+      if (live_rows_.Contains(metas[i].id)) {
+        return Status::InvalidArgument(
+            fmt::format("vector {}: id {} is already present", i, metas[i].id.ToString()));
+      }
     }
   }
-  const uint64_t row = rows_.load(std::memory_order_relaxed);
-  const uint64_t index = row / geometry_.capacity;
-  if (index >= kMaxChunks) return Status::InvalidArgument("vector store is full");
-  if (chunk(index) == nullptr) {
-    HANSHIRO_ASSIGN_OR_RETURN(auto created, Chunk::Create(ChunkPath(dir_, index + 1), geometry_,
-                                                          static_cast<uint32_t>(index + 1)));
-    chunks_[index].store(created.get(), std::memory_order_release);
-    owned_.push_back(std::move(created));
+  const uint64_t first = rows_.load(std::memory_order_relaxed);
+  if ((first + metas.size() + geometry_.capacity - 1) / geometry_.capacity > kMaxChunks) {
+    return Status::InvalidArgument("vector store is full");
   }
-  const float* data = vec.data();
-  if (geometry_.metric == Metric::kCosine) {
-    scratch_.assign(vec.begin(), vec.end());
-    Normalize(scratch_.data(), scratch_.size());
-    data = scratch_.data();
+  const bool normalize = geometry_.metric == Metric::kCosine;
+  for (size_t i = 0; i < metas.size(); ++i) {
+    const uint64_t row = first + i;
+    const uint64_t index = row / geometry_.capacity;
+    const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
+    HANSHIRO_RETURN_IF_ERROR(EnsureChunk(index, local));
+    chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim, normalize);
   }
-  chunk(index)->WriteRow(static_cast<uint32_t>(row % geometry_.capacity), meta, data);
   {
     std::unique_lock ids(ids_mu_);
-    live_rows_.Put(meta.id, row);
+    live_rows_.Reserve(live_rows_.size() + metas.size());
+    for (size_t i = 0; i < metas.size(); ++i) live_rows_.Put(metas[i].id, first + i);
   }
-  next_seq_ = meta.seq + 1;
-  rows_.store(row + 1, std::memory_order_release);  // publish
+  next_seq_ = seq;
+  rows_.store(first + metas.size(), std::memory_order_release);  // publish
   return Status::OK();
 }
 

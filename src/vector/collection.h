@@ -16,6 +16,7 @@
 #define HANSHIRO_VECTOR_COLLECTION_H_
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,10 @@ class Collection {
   // Appends a vector. InvalidArgument for a wrong dimension, a non-finite
   // element, a sequence number not above the last one, or an id already live.
   Status Add(const RowMeta& meta, std::span<const float> vec);
+  // Appends metas.size() vectors (vectors holds them one after another), all
+  // or none: the first bad entry is named in an InvalidArgument. Readers see
+  // the whole batch at once.
+  Status AddBatch(std::span<const RowMeta> metas, std::span<const float> vectors);
   // Tombstones the live row of `id`; NotFound when there is none.
   Status Remove(const EventId& id);
   // The stored vector (unit length for cosine collections).
@@ -99,6 +104,9 @@ class Collection {
  private:
   Collection(std::string dir, const Geometry& geometry);
   Status Load(uint64_t acknowledged);
+  // Makes chunk `index` exist (waiting for the background creation if it is
+  // under way) and starts creating the next one once this one is half full.
+  Status EnsureChunk(uint64_t index, uint32_t local_row);
   Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
   void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
                  std::vector<Hit>* heap) const;
@@ -121,7 +129,11 @@ class Collection {
   uint64_t next_seq_ = 0;                          // guarded by write_mu_
   mutable std::shared_mutex ids_mu_;
   IdMap live_rows_;  // id -> row; guarded by ids_mu_
-  std::vector<float> scratch_;  // guarded by write_mu_
+  // The next chunk, created in the background when the last one is half
+  // full, so appends do not wait for a new file's pages.
+  std::future<Result<std::unique_ptr<Chunk>>> next_chunk_;  // guarded by write_mu_
+  uint64_t next_chunk_index_ = 0;                           // guarded by write_mu_
+  std::vector<EventId> batch_ids_;  // guarded by write_mu_: duplicate check within a batch
 };
 
 }  // namespace hanshiro::vector

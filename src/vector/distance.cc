@@ -117,6 +117,25 @@ HWY_INLINE void DotBf16Rows(const float* HWY_RESTRICT q, const uint16_t* HWY_RES
   *out1 = t1;
 }
 
+void ToBf16ManyImpl(const float* in, uint16_t* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  const hn::RebindToUnsigned<decltype(d)> du;
+  const hn::RebindToSigned<decltype(d)> di;
+  const hn::Rebind<uint16_t, decltype(d)> d16;
+  const size_t lanes = hn::Lanes(d);
+  const auto half = hn::Set(du, 0x7fff);
+  const auto one = hn::Set(du, 1);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto bits = hn::BitCast(du, hn::LoadU(d, in + i));
+    const auto odd = hn::And(hn::ShiftRight<16>(bits), one);
+    const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(half, odd)));
+    // The rounded halves fit in 16 bits: demote as (positive) int32.
+    hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, out + i);
+  }
+  for (; i < n; ++i) out[i] = ToBf16(in[i]);
+}
+
 void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
                      size_t dim, float* out) {
   size_t r = 0;
@@ -162,18 +181,17 @@ HWY_EXPORT(DotImpl);
 HWY_EXPORT(L2SquaredImpl);
 HWY_EXPORT(DistanceManyImpl);
 HWY_EXPORT(DotManyBf16Impl);
+HWY_EXPORT(ToBf16ManyImpl);
+
+void ToBf16Many(const float* in, uint16_t* out, size_t n) {
+  HWY_DYNAMIC_DISPATCH(ToBf16ManyImpl)(in, out, n);
+}
 
 void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
                  size_t dim, float* out) {
   HWY_DYNAMIC_DISPATCH(DotManyBf16Impl)(query, rows, stride, count, dim, out);
 }
 
-uint16_t ToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest, ties to even (finite inputs)
-  return static_cast<uint16_t>(bits >> 16);
-}
 
 std::string_view MetricName(Metric metric) {
   switch (metric) {

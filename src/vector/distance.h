@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace hanshiro::vector {
@@ -39,7 +40,14 @@ float Normalize(float* v, size_t dim);
 // bfloat16: the upper 16 bits of a float, rounded to nearest even. Its
 // relative error is at most 2^-8 (7 stored mantissa bits, rounded), so
 // |a.b - a.bf16(b)| <= 2^-8 |a| |b| (plus float rounding of the sum).
-uint16_t ToBf16(float f);
+inline uint16_t ToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest, ties to even (finite inputs)
+  return static_cast<uint16_t>(bits >> 16);
+}
+// out[i] = ToBf16(in[i]) for i < n.
+void ToBf16Many(const float* in, uint16_t* out, size_t n);
 // out[r] = query . rows[r] for bfloat16 rows (stride in elements).
 void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
                  size_t dim, float* out);

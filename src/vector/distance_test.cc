@@ -113,6 +113,15 @@ TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
       }
     }
   });
+  ForEachTarget([&] {
+    std::vector<float> in(37);
+    for (auto& x : in) x = normal(rng);
+    in[3] = 1.00390625f;
+    in[20] = 1.01171875f;
+    std::vector<uint16_t> out(37);
+    ToBf16Many(in.data(), out.data(), in.size());
+    for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], ToBf16(in[i])) << i;
+  });
   EXPECT_EQ(ToBf16(1.0f), 0x3f80);
   EXPECT_EQ(ToBf16(-2.0f), 0xc000);
   EXPECT_EQ(ToBf16(1.00390625f), 0x3f80);  // halfway: ties to even

@@ -17,8 +17,8 @@ std::optional<uint64_t> IdMap::Find(const EventId& id) const {
   const size_t mask = slots_.size() - 1;
   for (size_t i = Home(id);; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.row == kEmpty) return std::nullopt;
-    if (s.hi == id.hi() && s.lo == id.lo()) return s.row;
+    if (s.row_plus_one == 0) return std::nullopt;
+    if (s.hi == id.hi() && s.lo == id.lo()) return s.row_plus_one - 1;
   }
 }
 
@@ -27,13 +27,13 @@ void IdMap::Put(const EventId& id, uint64_t row) {
   const size_t mask = slots_.size() - 1;
   for (size_t i = Home(id);; i = (i + 1) & mask) {
     Slot& s = slots_[i];
-    if (s.row == kEmpty) {
-      s = {id.hi(), id.lo(), row};
+    if (s.row_plus_one == 0) {
+      s = {id.hi(), id.lo(), row + 1};
       ++size_;
       return;
     }
     if (s.hi == id.hi() && s.lo == id.lo()) {
-      s.row = row;
+      s.row_plus_one = row + 1;
       return;
     }
   }
@@ -44,13 +44,13 @@ bool IdMap::Erase(const EventId& id) {
   const size_t mask = slots_.size() - 1;
   size_t i = Home(id);
   for (;; i = (i + 1) & mask) {
-    if (slots_[i].row == kEmpty) return false;
+    if (slots_[i].row_plus_one == 0) return false;
     if (slots_[i].hi == id.hi() && slots_[i].lo == id.lo()) break;
   }
   // Backward-shift: move later entries of the probe run into the hole when
   // their home position allows it.
   for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-    if (slots_[j].row == kEmpty) break;
+    if (slots_[j].row_plus_one == 0) break;
     const size_t home = Home(EventId(slots_[j].hi, slots_[j].lo));
     // Entry j may move to i when i lies cyclically in [home, j).
     if (((j - home) & mask) >= ((j - i) & mask)) {
@@ -58,17 +58,21 @@ bool IdMap::Erase(const EventId& id) {
       i = j;
     }
   }
-  slots_[i] = Slot{};
+  slots_[i] = Slot{0, 0, 0};
   --size_;
   return true;
 }
 
+void IdMap::Reserve(size_t n) {
+  while (n * 2 > slots_.size()) Grow();
+}
+
 void IdMap::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  HugeArray<Slot> old = std::move(slots_);
+  slots_ = HugeArray<Slot>(old.empty() ? 64 : old.size() * 2);
   size_ = 0;
-  for (const Slot& s : old) {
-    if (s.row != kEmpty) Put(EventId(s.hi, s.lo), s.row);
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i].row_plus_one != 0) Put(EventId(old[i].hi, old[i].lo), old[i].row_plus_one - 1);
   }
 }
 

@@ -6,9 +6,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "hanshiro/event_id.h"
+#include "vector/huge_array.h"
 
 namespace hanshiro::vector {
 
@@ -21,19 +21,25 @@ class IdMap {
   // False when absent.
   bool Erase(const EventId& id);
   size_t size() const { return size_; }
+  // Hints that `id` will be looked up soon.
+  void Prefetch(const EventId& id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(id)]);
+  }
+  // Makes room for n entries in all, so inserting them does not rehash.
+  void Reserve(size_t n);
 
  private:
-  static constexpr uint64_t kEmpty = UINT64_MAX;
+  // All-zero bytes are an empty slot (a fresh HugeArray is all zero).
   struct Slot {
-    uint64_t hi = 0;
-    uint64_t lo = 0;
-    uint64_t row = kEmpty;
+    uint64_t hi;
+    uint64_t lo;
+    uint64_t row_plus_one;  // 0: empty
   };
   static uint64_t Hash(const EventId& id);
   size_t Home(const EventId& id) const { return Hash(id) & (slots_.size() - 1); }
   void Grow();
 
-  std::vector<Slot> slots_;
+  HugeArray<Slot> slots_;
   size_t size_ = 0;
 };
 
