@@ -9,9 +9,10 @@
 #include <sys/mman.h>
 
 #include <cstddef>
-#include <new>
 #include <type_traits>
 #include <utility>
+
+#include "hanshiro/status.h"
 
 namespace hanshiro::vector {
 
@@ -26,7 +27,7 @@ class HugeArray {
     constexpr size_t kHuge = size_t{2} << 20;
     bytes_ = (n * sizeof(T) + kHuge - 1) / kHuge * kHuge;
     void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();  // like new: out of memory is fatal here
+    HANSHIRO_CHECK(p != MAP_FAILED);  // out of memory: fatal, as for operator new
     (void)::madvise(p, bytes_, MADV_HUGEPAGE);
     data_ = static_cast<T*>(p);
   }
