@@ -374,6 +374,12 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
   return result;
 }
 
+std::vector<float> Collection::PrepareQuery(std::span<const float> query) const {
+  std::vector<float> q(query.begin(), query.end());
+  if (geometry_.metric == Metric::kCosine) Normalize(q.data(), q.size());
+  return q;
+}
+
 Status Collection::Sync() {
   std::lock_guard lock(write_mu_);
   for (auto& c : owned_) HANSHIRO_RETURN_IF_ERROR(c->Sync());

@@ -101,6 +101,21 @@ class Collection {
   // msync of every chunk.
   Status Sync();
 
+  // Row access for indexes built over this collection (hnsw.h).
+  // REQUIRES: row < rows()
+  const float* RowData(uint64_t row) const {
+    return chunk(row / geometry_.capacity)->row(static_cast<uint32_t>(row % geometry_.capacity));
+  }
+  bool IsLive(uint64_t row) const {
+    return chunk(row / geometry_.capacity)->state(static_cast<uint32_t>(row % geometry_.capacity)) ==
+           kStateLive;
+  }
+  RowMeta MetaAt(uint64_t row) const {
+    return chunk(row / geometry_.capacity)->meta(static_cast<uint32_t>(row % geometry_.capacity));
+  }
+  // The query as search uses it (scaled to unit length for cosine).
+  std::vector<float> PrepareQuery(std::span<const float> query) const;
+
  private:
   Collection(std::string dir, const Geometry& geometry);
   Status Load(uint64_t acknowledged);
