@@ -65,7 +65,7 @@ void PrintHuman(const BenchLine& line) {
     if (name == "workload") continue;
     const bool figure = name.find("_per_s") != std::string::npos ||
                         name.find("ratio") != std::string::npos || name.ends_with("_us") ||
-                        name == "rss_mb";
+                        name == "rss_mb" || name == "recall" || name == "qps" || name == "skipped";
     (figure ? figures : settings) += fmt::format("{}={} ", name, Unquote(value));
   }
   std::printf("%-10s %s\n%10s %s\n", Unquote(line.fields()[0].second).c_str(), figures.c_str(), "",
@@ -84,6 +84,7 @@ Status RunBench(const BenchSettings& settings) {
       {"wal", RunWalWorkload},
       {"vector-insert", RunVectorInsertWorkload},
       {"vector-search", RunVectorSearchWorkload},
+      {"vector-ann", RunVectorAnnWorkload},
   };
   std::string names;
   bool known = settings.workload == "all";

@@ -48,6 +48,7 @@ using EmitFn = std::function<void(const BenchLine&)>;
 Status RunWalWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorInsertWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorSearchWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit);
 
 // Resident set size of this process, in MiB.
 double RssMb();
