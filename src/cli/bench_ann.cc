@@ -12,12 +12,9 @@
 #include <fmt/format.h>
 
 #include "cli/bench.h"
+#include "cli/bench_hnswlib.h"
 #include "vector/hnsw.h"
 
-#if __has_include(<hnswlib/hnswlib.h>)
-#include <hnswlib/hnswlib.h>
-#define HANSHIRO_HAVE_HNSWLIB 1
-#endif
 
 namespace hanshiro::cli {
 namespace {
@@ -37,7 +34,7 @@ double Seconds(Clock::time_point since) {
 std::vector<float> Clustered(uint64_t n, int clusters, uint32_t seed) {
   std::mt19937 rng(seed);
   std::mt19937 centre_rng(7);  // same centres for data and queries
-  std::normal_distribution<float> wide(0, 1), narrow(0, 0.35f);
+  std::normal_distribution<float> wide(0, 1), narrow(0, 1.0f);
   std::vector<float> centres(size_t(clusters) * kDim);
   for (float& x : centres) x = wide(centre_rng);
   std::vector<float> out(n * kDim);
@@ -112,31 +109,21 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
   const double qps = queries / Seconds(start);
   emit(Line("vector-ann", n, found / (queries * kK), qps, build));
 
-#ifdef HANSHIRO_HAVE_HNSWLIB
-  hnswlib::InnerProductSpace space(kDim);  // 1 - dot on unit vectors: cosine
-  hnswlib::HierarchicalNSW<float> peer(&space, n, kM, kEfConstruction, 42);
-  start = Clock::now();
-  for (uint64_t i = 0; i < n; ++i) peer.addPoint(data.data() + i * kDim, i);
-  const double peer_build = n / Seconds(start);
-  peer.setEf(kEf);
-  found = 0;
-  start = Clock::now();
-  for (int i = 0; i < queries; ++i) {
-    auto result = peer.searchKnn(query.data() + size_t(i) * kDim, kK);
-    while (!result.empty()) {
-      found += truth[i].count(result.top().second);
-      result.pop();
+  PeerResult peer;
+  if (RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEf,
+                     &peer)) {
+    found = 0;
+    for (int i = 0; i < queries; ++i) {
+      for (size_t j = 0; j < kK; ++j) found += truth[i].count(peer.labels[size_t(i) * kK + j]);
     }
+    emit(Line("vector-ann-hnswlib", n, found / (queries * kK), queries / peer.search_seconds,
+              n / peer.build_seconds));
+  } else {
+    BenchLine line;
+    line.Add("workload", std::string("vector-ann-hnswlib"))
+        .Add("skipped", std::string("libhnswlib-dev is not installed"));
+    emit(line);
   }
-  const double peer_qps = queries / Seconds(start);
-  BenchLine line = Line("vector-ann-hnswlib", n, found / (queries * kK), peer_qps, peer_build);
-  emit(line);
-#else
-  BenchLine line;
-  line.Add("workload", std::string("vector-ann-hnswlib"))
-      .Add("skipped", std::string("libhnswlib-dev is not installed"));
-  emit(line);
-#endif
   c.reset();
   std::filesystem::remove_all(dir, ec);
   return Status::OK();

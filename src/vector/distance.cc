@@ -58,31 +58,51 @@ float L2SquaredImpl(const float* a, const float* b, size_t dim) {
 
 // Four rows per pass share each load of the query.
 template <bool kSquaredDiff>
-HWY_INLINE void ReduceFour(const float* HWY_RESTRICT q, const float* HWY_RESTRICT r,
-                           size_t stride, size_t dim, float* out) {
+HWY_INLINE void ReduceFour(const float* HWY_RESTRICT q, const float* HWY_RESTRICT r0,
+                           const float* HWY_RESTRICT r1, const float* HWY_RESTRICT r2,
+                           const float* HWY_RESTRICT r3, size_t dim, float* out) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
   size_t i = 0;
   for (; i + n <= dim; i += n) {
     const auto vq = hn::LoadU(d, q + i);
-    s0 = Accumulate<kSquaredDiff>(d, s0, vq, hn::LoadU(d, r + i));
-    s1 = Accumulate<kSquaredDiff>(d, s1, vq, hn::LoadU(d, r + stride + i));
-    s2 = Accumulate<kSquaredDiff>(d, s2, vq, hn::LoadU(d, r + 2 * stride + i));
-    s3 = Accumulate<kSquaredDiff>(d, s3, vq, hn::LoadU(d, r + 3 * stride + i));
+    s0 = Accumulate<kSquaredDiff>(d, s0, vq, hn::LoadU(d, r0 + i));
+    s1 = Accumulate<kSquaredDiff>(d, s1, vq, hn::LoadU(d, r1 + i));
+    s2 = Accumulate<kSquaredDiff>(d, s2, vq, hn::LoadU(d, r2 + i));
+    s3 = Accumulate<kSquaredDiff>(d, s3, vq, hn::LoadU(d, r3 + i));
   }
   if (i < dim) {
     const size_t rest = dim - i;
     const auto vq = LoadTail(d, q + i, rest);
-    s0 = Accumulate<kSquaredDiff>(d, s0, vq, LoadTail(d, r + i, rest));
-    s1 = Accumulate<kSquaredDiff>(d, s1, vq, LoadTail(d, r + stride + i, rest));
-    s2 = Accumulate<kSquaredDiff>(d, s2, vq, LoadTail(d, r + 2 * stride + i, rest));
-    s3 = Accumulate<kSquaredDiff>(d, s3, vq, LoadTail(d, r + 3 * stride + i, rest));
+    s0 = Accumulate<kSquaredDiff>(d, s0, vq, LoadTail(d, r0 + i, rest));
+    s1 = Accumulate<kSquaredDiff>(d, s1, vq, LoadTail(d, r1 + i, rest));
+    s2 = Accumulate<kSquaredDiff>(d, s2, vq, LoadTail(d, r2 + i, rest));
+    s3 = Accumulate<kSquaredDiff>(d, s3, vq, LoadTail(d, r3 + i, rest));
   }
   out[0] = hn::GetLane(hn::SumOfLanes(d, s0));
   out[1] = hn::GetLane(hn::SumOfLanes(d, s1));
   out[2] = hn::GetLane(hn::SumOfLanes(d, s2));
   out[3] = hn::GetLane(hn::SumOfLanes(d, s3));
+}
+
+// Distances from q to rows[0..count), four rows per pass.
+template <class RowAt>
+HWY_INLINE void DistanceRows(uint8_t metric, const float* q, RowAt row, size_t count, size_t dim,
+                             float* out) {
+  const bool l2 = metric == 3;
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    if (l2) {
+      ReduceFour<true>(q, row(r), row(r + 1), row(r + 2), row(r + 3), dim, out + r);
+    } else {
+      ReduceFour<false>(q, row(r), row(r + 1), row(r + 2), row(r + 3), dim, out + r);
+    }
+  }
+  for (; r < count; ++r) out[r] = l2 ? Reduce<true>(q, row(r), dim) : Reduce<false>(q, row(r), dim);
+  if (l2) return;
+  const float base = metric == 1 ? 1.0f : 0.0f;  // cosine: 1 - dot; inner product: -dot
+  for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
 }
 
 // Dot products of a float query with bfloat16 rows (the upper halves of
@@ -151,21 +171,12 @@ void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t
 // Metric codes as in distance.h: 1 cosine, 2 inner product, 3 L2.
 void DistanceManyImpl(uint8_t metric, const float* q, const float* rows, size_t stride,
                       size_t count, size_t dim, float* out) {
-  const bool l2 = metric == 3;
-  size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    if (l2) {
-      ReduceFour<true>(q, rows + r * stride, stride, dim, out + r);
-    } else {
-      ReduceFour<false>(q, rows + r * stride, stride, dim, out + r);
-    }
-  }
-  for (; r < count; ++r) {
-    out[r] = l2 ? Reduce<true>(q, rows + r * stride, dim) : Reduce<false>(q, rows + r * stride, dim);
-  }
-  if (l2) return;
-  const float base = metric == 1 ? 1.0f : 0.0f;  // cosine: 1 - dot; inner product: -dot
-  for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
+  DistanceRows(metric, q, [&](size_t r) { return rows + r * stride; }, count, dim, out);
+}
+
+void DistanceGatherImpl(uint8_t metric, const float* q, const float* const* rows, size_t count,
+                        size_t dim, float* out) {
+  DistanceRows(metric, q, [&](size_t r) { return rows[r]; }, count, dim, out);
 }
 
 }  // namespace hanshiro::vector::HWY_NAMESPACE
@@ -180,6 +191,13 @@ namespace hanshiro::vector {
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(L2SquaredImpl);
 HWY_EXPORT(DistanceManyImpl);
+HWY_EXPORT(DistanceGatherImpl);
+
+void DistanceGather(Metric metric, const float* query, const float* const* rows, size_t count,
+                    size_t dim, float* out) {
+  HWY_DYNAMIC_DISPATCH(DistanceGatherImpl)
+  (static_cast<uint8_t>(metric), query, rows, count, dim, out);
+}
 HWY_EXPORT(DotManyBf16Impl);
 HWY_EXPORT(ToBf16ManyImpl);
 

@@ -30,6 +30,10 @@ float L2Squared(const float* a, const float* b, size_t dim);
 void DistanceMany(Metric metric, const float* query, const float* rows, size_t stride,
                   size_t count, size_t dim, float* out);
 
+// The same for rows anywhere in memory: out[r] = Distance(metric, query, rows[r]).
+void DistanceGather(Metric metric, const float* query, const float* const* rows, size_t count,
+                    size_t dim, float* out);
+
 // Distance between two vectors, as DistanceMany computes it.
 float Distance(Metric metric, const float* a, const float* b, size_t dim);
 

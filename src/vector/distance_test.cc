@@ -86,6 +86,14 @@ TEST(DistanceTest, DistanceManyEqualsOneByOne) {
                 << MetricName(m) << " dim " << dim << " row " << r;
           }
           EXPECT_EQ(out[n], 42.0f);  // nothing written past count
+          std::vector<const float*> ptrs;
+          for (size_t r = 0; r < n; ++r) ptrs.push_back(rows.data() + ((r * 7) % count) * stride);
+          std::vector<float> gathered(n + 1, 42.0f);
+          DistanceGather(m, q.data(), ptrs.data(), n, dim, gathered.data());
+          for (size_t r = 0; r < n; ++r) {
+            // Bit-identical to the single-row computation, however rows are grouped.
+            EXPECT_EQ(gathered[r], Distance(m, q.data(), ptrs[r], dim)) << r;
+          }
         }
       }
     }

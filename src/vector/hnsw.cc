@@ -11,6 +11,7 @@ namespace hanshiro::vector {
 namespace {
 
 constexpr int kMaxLevel = 16;
+constexpr size_t kMaxDegreeCap = 512;  // 2m on level 0; m is capped at 256
 
 // Marks visited nodes for one search without clearing between searches.
 struct Visited {
@@ -41,7 +42,8 @@ Visited& ThreadVisited() {
 
 Hnsw::Hnsw(const Collection* collection, const HnswOptions& options)
     : collection_(collection),
-      options_(options),
+      options_{std::clamp<uint32_t>(options.m, 2, 256), std::max<uint32_t>(options.ef_construction, 1),
+               std::max<uint32_t>(options.ef_search, 1), options.seed},
       dim_(collection->geometry().dim),
       metric_(collection->geometry().metric),
       rng_(options.seed) {}
@@ -52,7 +54,7 @@ uint64_t Hnsw::size() const {
 }
 
 float Hnsw::Dist(const float* q, Node n) const {
-  return Distance(metric_, q, collection_->RowData(n), dim_);
+  return Distance(metric_, q, row_data_[n], dim_);
 }
 
 std::span<const Hnsw::Node> Hnsw::Neighbours(Node n, int level) const {
@@ -118,9 +120,22 @@ std::vector<Hnsw::Scored> Hnsw::SearchLevel(const float* q, std::span<const Scor
     const Scored cur = frontier.top();
     if (cur.distance > bound && best.size() >= ef) break;
     frontier.pop();
+    // Distances to the unvisited neighbours, computed together.
+    Node fresh[kMaxDegreeCap];
+    const float* rows[kMaxDegreeCap];
+    float dist[kMaxDegreeCap];
+    size_t count = 0;
     for (Node e : Neighbours(cur.node, level)) {
       if (!visited.Visit(e)) continue;
-      const float d = Dist(q, e);
+      fresh[count] = e;
+      rows[count] = row_data_[e];
+      __builtin_prefetch(rows[count]);
+      ++count;
+    }
+    DistanceGather(metric_, q, rows, count, dim_, dist);
+    for (size_t j = 0; j < count; ++j) {
+      const Node e = fresh[j];
+      const float d = dist[j];
       if (best.size() < ef || d < bound) {
         frontier.push({d, e});
         if (admit(e)) {
@@ -199,6 +214,8 @@ void Hnsw::Update() {
   const uint64_t from = top_level_.size();
   const uint64_t to = collection_->rows();
   if (to <= from) return;
+  row_data_.resize(to);
+  for (uint64_t n = from; n < to; ++n) row_data_[n] = collection_->RowData(n);
   level0_.resize(to * (2 * options_.m + 1), 0);
   top_level_.resize(to, 0);
   upper_.resize(to);
