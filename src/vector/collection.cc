@@ -15,7 +15,7 @@ constexpr size_t kBlockRows = 256;
 constexpr uint64_t kMinRowsPerThread = 32768;
 // From this many rows on, search scans the bfloat16 copy (half the memory
 // traffic) and re-ranks the candidates exactly.
-constexpr uint64_t kCompactMinRows = 65536;
+constexpr uint64_t kCompactMinRows = 4096;
 
 std::string ChunkPath(const std::string& dir, uint32_t number) {
   return fmt::format("{}/chunk-{:06d}.vec", dir, number);

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "base/crc32c.h"
 #include "env/test_dir.h"
 
 namespace hanshiro::vector {
@@ -301,6 +302,40 @@ TEST_F(CollectionTest, DamagedHeaderIsCorruptionNamingTheRule) {
   std::filesystem::resize_file(chunk, std::filesystem::file_size(chunk) - 1);
   auto c = Collection::Open(dir_.path(), 4, Metric::kL2, UINT64_MAX);
   EXPECT_NE(c.status().message().find("[VEC-3]"), std::string::npos) << c.status().ToString();
+}
+
+// A crafted header with a valid checksum: any geometry that does not match
+// the file's size exactly is refused before anything is mapped or indexed.
+TEST_F(CollectionTest, CraftedHeaderFieldsAreRefusedSafely) {
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
+    ASSERT_TRUE(c->Add(Meta(0), std::vector<float>{1, 2, 3, 4}).ok());
+  }
+  const std::string chunk = dir_.File("chunk-000001.vec");
+  std::string original;
+  {
+    std::ifstream in(chunk, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::mt19937 rng(11);
+  for (int round = 0; round < 300; ++round) {
+    std::string bytes = original;
+    // One of dim, metric, stride, capacity, number, first_row gets a random value.
+    const size_t field = 12 + 4 * (rng() % 6);
+    uint32_t value = static_cast<uint32_t>(rng());
+    if (round % 3 == 0) value %= 70000;  // plausible sizes too
+    for (int b = 0; b < 4; ++b) bytes[field + b] = static_cast<char>(value >> (8 * b));
+    const uint32_t crc = crc32c::Mask(crc32c::Value(bytes.data(), kHeaderCrcOffset));
+    for (int b = 0; b < 4; ++b) bytes[kHeaderCrcOffset + b] = static_cast<char>(crc >> (8 * b));
+    {
+      std::ofstream out(chunk, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    auto c = Collection::Open(dir_.path(), 4, Metric::kL2, UINT64_MAX);
+    if (bytes == original) continue;
+    ASSERT_FALSE(c.ok()) << "field " << field << " value " << value;
+    EXPECT_TRUE(c.status().IsCorruption() || c.status().IsInvalidArgument()) << c.status().ToString();
+  }
 }
 
 TEST_F(CollectionTest, DamagedRowEndsTheStoreThere) {
