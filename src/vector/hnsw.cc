@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "base/coding.h"
+#include "base/crc32c.h"
+
 namespace hanshiro::vector {
 namespace {
 
@@ -259,6 +262,126 @@ Result<std::vector<Hit>> Hnsw::Search(std::span<const float> query, size_t k, ui
   std::sort(hits.begin(), hits.end());
   if (hits.size() > k) hits.resize(k);
   return hits;
+}
+
+namespace {
+
+constexpr std::string_view kIndexMagic = "HSHNSWIX";
+constexpr uint32_t kIndexVersion = 1;
+constexpr size_t kIndexHeaderSize = 48;
+
+}  // namespace
+
+Status Hnsw::Save(Env* env, const std::string& path) const {
+  std::shared_lock lock(mu_);
+  const uint64_t nodes = top_level_.size();
+  std::string out(kIndexMagic);
+  PutFixed32(&out, kIndexVersion);
+  PutFixed32(&out, options_.m);
+  PutFixed32(&out, options_.ef_construction);
+  PutFixed32(&out, dim_);
+  PutFixed32(&out, static_cast<uint32_t>(metric_));
+  PutFixed64(&out, nodes);
+  PutFixed32(&out, entry_);
+  PutFixed32(&out, static_cast<uint32_t>(max_level_));
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out)));
+  HANSHIRO_CHECK(out.size() == kIndexHeaderSize);
+  const size_t body_start = out.size();
+  out.append(reinterpret_cast<const char*>(top_level_.data()), nodes);
+  for (Node v : level0_) PutFixed32(&out, v);
+  for (uint64_t n = 0; n < nodes; ++n) {
+    for (Node v : upper_[n]) PutFixed32(&out, v);
+  }
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data() + body_start, out.size() - body_start)));
+  const std::string tmp = path + ".tmp";
+  HANSHIRO_RETURN_IF_ERROR(WriteStringToFile(env, out, tmp, true));
+  HANSHIRO_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  return env->SyncDir(DirName(path));
+}
+
+Result<std::unique_ptr<Hnsw>> Hnsw::Load(Env* env, const std::string& path,
+                                         const Collection* collection,
+                                         const HnswOptions& options) {
+  auto index = std::make_unique<Hnsw>(collection, options);
+  HANSHIRO_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(env, path));
+  auto bad = [&](const char* rule, std::string_view what) {
+    return Status::Corruption(fmt::format("{}: {} {}", path, what, rule));
+  };
+  if (bytes.size() < kIndexHeaderSize + 4 || std::string_view(bytes).substr(0, 8) != kIndexMagic ||
+      DecodeFixed32(bytes.data() + 8) != kIndexVersion) {
+    return bad("[HNSW-1]", "not a version 1 HNSW index");
+  }
+  const char* h = bytes.data();
+  if (crc32c::Unmask(DecodeFixed32(h + kIndexHeaderSize - 4)) !=
+      crc32c::Value(h, kIndexHeaderSize - 4)) {
+    return bad("[HNSW-2]", "header checksum mismatch");
+  }
+  const size_t body_end = bytes.size() - 4;
+  if (crc32c::Unmask(DecodeFixed32(h + body_end)) !=
+      crc32c::Value(h + kIndexHeaderSize, body_end - kIndexHeaderSize)) {
+    return bad("[HNSW-2]", "body checksum mismatch");
+  }
+  const HnswOptions& o = index->options_;
+  const uint64_t nodes = DecodeFixed64(h + 28);
+  if (DecodeFixed32(h + 12) != o.m || DecodeFixed32(h + 16) != o.ef_construction ||
+      DecodeFixed32(h + 20) != index->dim_ ||
+      DecodeFixed32(h + 24) != static_cast<uint32_t>(index->metric_)) {
+    return Status::InvalidArgument(path + ": built with other options or for another collection");
+  }
+  if (nodes > collection->rows()) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: indexes {} rows, the collection holds {}", path, nodes, collection->rows()));
+  }
+  const Node entry = DecodeFixed32(h + 36);
+  const int32_t max_level = static_cast<int32_t>(DecodeFixed32(h + 40));
+  // Sizes first, from the node count alone, then every byte is checked.
+  const size_t row0 = 2 * o.m + 1;
+  ByteReader r(std::string_view(bytes).substr(kIndexHeaderSize, body_end - kIndexHeaderSize));
+  std::string_view levels;
+  if (nodes > (r.remaining() / (1 + 4 * row0)) || !r.ReadBytes(nodes, &levels)) {
+    return bad("[HNSW-3]", "shorter than its node count implies");
+  }
+  index->top_level_.assign(levels.begin(), levels.end());
+  index->row_data_.resize(nodes);
+  index->upper_.resize(nodes);
+  index->level0_.resize(nodes * row0);
+  for (auto& v : index->level0_) {
+    if (!r.ReadFixed32(&v)) return bad("[HNSW-3]", "level 0 is truncated");
+  }
+  for (uint64_t n = 0; n < nodes; ++n) {
+    const uint8_t top = index->top_level_[n];
+    if (top > kMaxLevel || static_cast<int32_t>(top) > max_level) {
+      return bad("[HNSW-4]", fmt::format("node {} has level {}", n, top));
+    }
+    index->upper_[n].resize(size_t{top} * (o.m + 1));
+    for (auto& v : index->upper_[n]) {
+      if (!r.ReadFixed32(&v)) return bad("[HNSW-3]", "upper levels are truncated");
+    }
+    index->row_data_[n] = collection->RowData(n);
+  }
+  if (!r.empty()) return bad("[HNSW-3]", "longer than its node count implies");
+  // Every list: count within the level's degree, every neighbour a node.
+  for (uint64_t n = 0; n < nodes; ++n) {
+    for (int level = 0; level <= index->top_level_[n]; ++level) {
+      const Node* p = level == 0 ? index->level0_.data() + n * row0
+                                 : index->upper_[n].data() + size_t(level - 1) * (o.m + 1);
+      if (p[0] > index->MaxDegree(level)) {
+        return bad("[HNSW-4]", fmt::format("node {} has {} neighbours on level {}", n, p[0], level));
+      }
+      for (uint32_t i = 1; i <= p[0]; ++i) {
+        if (p[i] >= nodes || index->top_level_[p[i]] < level) {
+          return bad("[HNSW-4]", fmt::format("node {} links to {} on level {}", n, p[i], level));
+        }
+      }
+    }
+  }
+  if (nodes > 0 && (entry >= nodes || max_level < 0 || index->top_level_[entry] != max_level)) {
+    return bad("[HNSW-4]", "entry point is not a node of the top level");
+  }
+  if (nodes == 0 && max_level != -1) return bad("[HNSW-4]", "empty index with levels");
+  index->entry_ = entry;
+  index->max_level_ = max_level;
+  return index;
 }
 
 }  // namespace hanshiro::vector

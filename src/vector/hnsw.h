@@ -20,11 +20,14 @@
 #define HANSHIRO_VECTOR_HNSW_H_
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <random>
 #include <shared_mutex>
 #include <span>
 #include <vector>
 
+#include "hanshiro/env.h"
 #include "vector/collection.h"
 
 namespace hanshiro::vector {
@@ -42,6 +45,17 @@ class Hnsw {
 
   // Adds the collection's rows that are not in the graph yet.
   void Update();
+
+  // Writes the graph to `path` (temp file, fsync, rename, directory fsync);
+  // format in docs/format/vectors.md ([HNSW-1..4]).
+  Status Save(Env* env, const std::string& path) const;
+  // Reads a graph saved by Save. Corruption when the file breaks a rule
+  // (every neighbour id and count is checked, never trusted); InvalidArgument
+  // when it was built with other options or holds more rows than the
+  // collection (rows the log did not acknowledge): the caller rebuilds.
+  static Result<std::unique_ptr<Hnsw>> Load(Env* env, const std::string& path,
+                                            const Collection* collection,
+                                            const HnswOptions& options);
   uint64_t size() const;
 
   // The k nearest live rows matching `filter`, nearest first; ef 0 means

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "base/crc32c.h"
 #include "env/test_dir.h"
 
 namespace hanshiro::vector {
@@ -114,6 +115,74 @@ TEST(HnswTest, WrongDimensionIsRejected) {
   Hnsw index(c.get(), {});
   EXPECT_TRUE(index.Search(std::vector<float>(7), 1).status().IsInvalidArgument());
   EXPECT_TRUE(index.Search(std::vector<float>(8), 1)->empty());
+}
+
+}  // namespace
+}  // namespace hanshiro::vector
+
+namespace hanshiro::vector {
+namespace {
+
+TEST(HnswTest, SaveAndLoadGiveTheSameGraph) {
+  testing::TestDir dir;
+  const auto data = Clustered(3000, 16, 10, 4);
+  auto c = Fill(dir.File("c"), data, Metric::kL2);
+  Hnsw index(c.get(), {});
+  index.Update();
+  const std::string path = dir.File("c/hnsw.idx");
+  ASSERT_TRUE(index.Save(Env::Default(), path).ok());
+  auto loaded = Hnsw::Load(Env::Default(), path, c.get(), {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->size(), 3000u);
+  for (uint64_t i = 0; i < 100; ++i) {
+    const auto a = *index.Search(data[i * 29], 10);
+    const auto b = *(*loaded)->Search(data[i * 29], 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].row, b[j].row);
+  }
+  // Rows added since the save are indexed by Update after loading.
+  for (uint64_t i = 3000; i < 3100; ++i) ASSERT_TRUE(c->Add(Meta(i), data[i % 3000]).ok());
+  (*loaded)->Update();
+  EXPECT_EQ((*loaded)->size(), 3100u);
+}
+
+TEST(HnswTest, DamagedOrForeignIndexFilesAreRefused) {
+  testing::TestDir dir;
+  const auto data = Clustered(500, 8, 5, 5);
+  auto c = Fill(dir.File("c"), data, Metric::kL2);
+  Hnsw index(c.get(), {});
+  index.Update();
+  const std::string path = dir.File("c/hnsw.idx");
+  ASSERT_TRUE(index.Save(Env::Default(), path).ok());
+  const std::string good = *ReadFileToString(Env::Default(), path);
+  auto load_with = [&](const std::string& bytes, const HnswOptions& options = {}) {
+    EXPECT_TRUE(WriteStringToFile(Env::Default(), bytes, path, false).ok());
+    return Hnsw::Load(Env::Default(), path, c.get(), options).status();
+  };
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x40;
+  EXPECT_NE(load_with(flipped).message().find("[HNSW-2]"), std::string::npos);
+  EXPECT_TRUE(load_with(good.substr(0, good.size() - 9)).IsCorruption());
+  EXPECT_TRUE(load_with(good.substr(0, 20)).IsCorruption());
+  // A neighbour id out of range, with both checksums made valid again.
+  std::string crafted = good;
+  const size_t first_neighbour = 48 + 500 + 4;  // header, levels, node 0's count
+  crafted[first_neighbour + 2] = '\x7f';
+  const size_t body_end = crafted.size() - 4;
+  const uint32_t crc = crc32c::Mask(crc32c::Value(crafted.data() + 48, body_end - 48));
+  for (int b = 0; b < 4; ++b) crafted[body_end + b] = static_cast<char>(crc >> (8 * b));
+  const Status s = load_with(crafted);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("[HNSW-4]"), std::string::npos) << s.ToString();
+  HnswOptions other;
+  other.m = 8;
+  EXPECT_TRUE(load_with(good, other).IsInvalidArgument());
+  // An index ahead of its collection (rows the log never acknowledged).
+  auto smaller = Collection::Open(dir.File("d"), 8, Metric::kL2, UINT64_MAX).value();
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(smaller->Add(Meta(i), data[i]).ok());
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), good, path, false).ok());
+  EXPECT_TRUE(Hnsw::Load(Env::Default(), path, smaller.get(), {}).status().IsInvalidArgument());
+  EXPECT_TRUE(load_with(good).ok());
 }
 
 }  // namespace
