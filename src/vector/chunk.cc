@@ -68,8 +68,10 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       base_(base),
       rows_(reinterpret_cast<float*>(base + kChunkHeaderSize)),
       meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4),
-      compact_(size_t{g.capacity} * g.stride),
-      norms_(g.capacity) {}
+      // Populated here: a new chunk is built in the background, so the
+      // writer does not pay for these pages either.
+      compact_(size_t{g.capacity} * g.stride, /*populate=*/true),
+      norms_(g.capacity, /*populate=*/true) {}
 
 void Chunk::BuildCompact(uint32_t rows) {
   const uint32_t dim = geometry_.dim;

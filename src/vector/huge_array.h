@@ -22,13 +22,15 @@ class HugeArray {
 
  public:
   HugeArray() = default;
-  explicit HugeArray(size_t n) : size_(n) {
+  // populate: fault every page in now (where this runs), not on first use.
+  explicit HugeArray(size_t n, bool populate = false) : size_(n) {
     if (n == 0) return;
     constexpr size_t kHuge = size_t{2} << 20;
     bytes_ = (n * sizeof(T) + kHuge - 1) / kHuge * kHuge;
     void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     HANSHIRO_CHECK(p != MAP_FAILED);  // out of memory: fatal, as for operator new
     (void)::madvise(p, bytes_, MADV_HUGEPAGE);
+    if (populate) (void)::madvise(p, bytes_, 23 /* MADV_POPULATE_WRITE, Linux 5.14+ */);
     data_ = static_cast<T*>(p);
   }
   ~HugeArray() {
