@@ -82,6 +82,7 @@ Status RunBench(const BenchSettings& settings) {
   };
   static constexpr Workload kWorkloads[] = {
       {"wal", RunWalWorkload},
+      {"memtable", RunMemtableWorkload},
       {"vector-insert", RunVectorInsertWorkload},
       {"vector-search", RunVectorSearchWorkload},
       {"vector-ann", RunVectorAnnWorkload},

@@ -49,6 +49,7 @@ Status RunWalWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorInsertWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorSearchWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunMemtableWorkload(const BenchSettings& settings, const EmitFn& emit);
 
 // Resident set size of this process, in MiB.
 double RssMb();

@@ -16,7 +16,7 @@
 #include "hanshiro/event_id.h"
 #include "hanshiro/status.h"
 #include "vector/distance.h"
-#include "vector/huge_array.h"
+#include "base/huge_array.h"
 #include "vector/vector_format.h"
 
 namespace hanshiro::vector {

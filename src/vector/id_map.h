@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "hanshiro/event_id.h"
-#include "vector/huge_array.h"
+#include "base/huge_array.h"
 
 namespace hanshiro::vector {
 

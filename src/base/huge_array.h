@@ -1,10 +1,10 @@
 // HugeArray<T>: a fixed-size, zero-filled array in its own anonymous mapping,
 // advised to use transparent huge pages, for the large in-memory tables of
-// the vector store. On virtual machines every 4 KiB page fault is costly; a
+// the vector store and the memtable. On virtual machines every 4 KiB page fault is costly; a
 // 2 MiB page takes one fault for 512 of them. T must be trivially copyable
 // and valid when all bytes are zero. Move-only; not thread-safe.
-#ifndef HANSHIRO_VECTOR_HUGE_ARRAY_H_
-#define HANSHIRO_VECTOR_HUGE_ARRAY_H_
+#ifndef HANSHIRO_BASE_HUGE_ARRAY_H_
+#define HANSHIRO_BASE_HUGE_ARRAY_H_
 
 #include <sys/mman.h>
 
@@ -14,7 +14,7 @@
 
 #include "hanshiro/status.h"
 
-namespace hanshiro::vector {
+namespace hanshiro {
 
 template <typename T>
 class HugeArray {
@@ -57,6 +57,6 @@ class HugeArray {
   size_t bytes_ = 0;
 };
 
-}  // namespace hanshiro::vector
+}  // namespace hanshiro
 
-#endif  // HANSHIRO_VECTOR_HUGE_ARRAY_H_
+#endif  // HANSHIRO_BASE_HUGE_ARRAY_H_

@@ -1,0 +1,120 @@
+#include "memtable/memtable.h"
+
+#include <cstring>
+
+#include "hanshiro/status.h"
+
+namespace hanshiro::memtable {
+
+// A node: fixed fields, then `height` next pointers, then key and value bytes.
+struct MemTable::Node {
+  uint64_t seq;
+  uint32_t key_size;
+  uint32_t value_size;
+  int height;
+  std::atomic<Node*> next_[1];  // really `height` entries
+
+  std::string_view key() const {
+    return {reinterpret_cast<const char*>(&next_[height]), key_size};
+  }
+  std::string_view value() const {
+    return {reinterpret_cast<const char*>(&next_[height]) + key_size, value_size};
+  }
+  Node* Next(int level) const { return next_[level].load(std::memory_order_acquire); }
+  void SetNext(int level, Node* n) { next_[level].store(n, std::memory_order_release); }
+};
+
+MemTable::MemTable() {
+  head_ = NewNode(0, {}, {}, kMaxHeight);
+  for (int i = 0; i < kMaxHeight; ++i) {
+    head_->SetNext(i, nullptr);
+    tail_[i] = head_;
+  }
+}
+
+MemTable::Node* MemTable::NewNode(uint64_t seq, std::string_view key, std::string_view value,
+                                  int height) {
+  const size_t size = offsetof(Node, next_) + sizeof(std::atomic<Node*>) * height + key.size() +
+                      value.size();
+  char* mem = arena_.Allocate(size);
+  Node* n = reinterpret_cast<Node*>(mem);
+  n->seq = seq;
+  n->key_size = static_cast<uint32_t>(key.size());
+  n->value_size = static_cast<uint32_t>(value.size());
+  n->height = height;
+  for (int i = 0; i < height; ++i) new (&n->next_[i]) std::atomic<Node*>(nullptr);
+  char* data = reinterpret_cast<char*>(&n->next_[height]);
+  if (!key.empty()) std::memcpy(data, key.data(), key.size());
+  if (!value.empty()) std::memcpy(data + key.size(), value.data(), value.size());
+  return n;
+}
+
+int MemTable::RandomHeight() {
+  int h = 1;
+  while (h < kMaxHeight && (rng_() & 3) == 0) ++h;  // branching factor 4
+  return h;
+}
+
+int MemTable::Compare(const Node* a, std::string_view key, uint64_t seq) {
+  const int c = a->key().compare(key);
+  if (c != 0) return c < 0 ? -1 : 1;
+  if (a->seq == seq) return 0;
+  return a->seq > seq ? -1 : 1;  // newer first
+}
+
+MemTable::Node* MemTable::FindGreaterOrEqual(std::string_view key, uint64_t seq,
+                                             Node** prev) const {
+  Node* x = head_;
+  for (int level = height_.load(std::memory_order_relaxed) - 1;; --level) {
+    Node* next = x->Next(level);
+    while (next != nullptr && Compare(next, key, seq) < 0) {
+      x = next;
+      next = x->Next(level);
+    }
+    if (prev != nullptr) prev[level] = x;
+    if (level == 0) return next;
+  }
+}
+
+void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
+  const int height = RandomHeight();
+  Node* prev[kMaxHeight];
+  const Node* last = tail_[0];
+  const bool append = last == head_ || Compare(last, key, seq) < 0;
+  const int old_height = height_.load(std::memory_order_relaxed);
+  if (append) {
+    // The fast path: every level's predecessor is that level's last node.
+    ++appends_;
+    for (int i = 0; i < kMaxHeight; ++i) prev[i] = tail_[i];
+  } else {
+    FindGreaterOrEqual(key, seq, prev);
+    for (int i = old_height; i < kMaxHeight; ++i) prev[i] = head_;
+  }
+  if (height > old_height) height_.store(height, std::memory_order_relaxed);
+  Node* n = NewNode(seq, key, value, height);
+  for (int i = 0; i < height; ++i) {
+    n->next_[i].store(prev[i]->Next(i), std::memory_order_relaxed);
+    prev[i]->SetNext(i, n);  // publish
+    if (n->Next(i) == nullptr) tail_[i] = n;
+  }
+  entries_.fetch_add(1, std::memory_order_release);
+}
+
+bool MemTable::Get(std::string_view key, std::string* value, uint64_t* seq) const {
+  const Node* n = FindGreaterOrEqual(key, UINT64_MAX, nullptr);
+  if (n == nullptr || n->key() != key) return false;
+  value->assign(n->value());
+  if (seq != nullptr) *seq = n->seq;
+  return true;
+}
+
+void MemTable::Iterator::SeekToFirst() { node_ = table_->head_->Next(0); }
+void MemTable::Iterator::Seek(std::string_view target) {
+  node_ = table_->FindGreaterOrEqual(target, UINT64_MAX, nullptr);
+}
+void MemTable::Iterator::Next() { node_ = node_->Next(0); }
+std::string_view MemTable::Iterator::key() const { return node_->key(); }
+std::string_view MemTable::Iterator::value() const { return node_->value(); }
+uint64_t MemTable::Iterator::seq() const { return node_->seq; }
+
+}  // namespace hanshiro::memtable

@@ -1,0 +1,86 @@
+// memtable::MemTable: the in-memory, sorted part of the store. A skip list of
+// (key, sequence number) -> value, keys compared as bytes, newer sequence
+// numbers first among equal keys (so a read finds the newest version first).
+//
+// Events arrive nearly in key (time) order, so appends are the fast path: a
+// key after the current last one is linked at the tail using the remembered
+// last node of every level, without a search from the head.
+//
+// Thread-safety: one writer at a time (the caller serializes Add); any number
+// of readers (Get, iterators) concurrently with it, without locks: a node is
+// fully written before it is published with a release store. Memory comes
+// from an arena and is freed with the memtable.
+#ifndef HANSHIRO_MEMTABLE_MEMTABLE_H_
+#define HANSHIRO_MEMTABLE_MEMTABLE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "memtable/arena.h"
+
+namespace hanshiro::memtable {
+
+class MemTable {
+  struct Node;
+
+ public:
+  static constexpr int kMaxHeight = 16;
+
+  MemTable();
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // REQUIRES: (key, seq) is not in the table yet; one writer at a time.
+  void Add(uint64_t seq, std::string_view key, std::string_view value);
+
+  // The newest version of key: true and *value / *seq set, or false.
+  bool Get(std::string_view key, std::string* value, uint64_t* seq = nullptr) const;
+
+  size_t entries() const { return entries_.load(std::memory_order_acquire); }
+  // Memory the table holds (arena blocks).
+  size_t bytes() const { return arena_.bytes(); }
+  // Adds that took the append fast path (for metrics and tests).
+  size_t appends() const { return appends_; }
+
+  // Iterates in order; valid while the memtable lives. Sees every entry
+  // published before each step.
+  class Iterator {
+   public:
+    explicit Iterator(const MemTable* table) : table_(table) {}
+    bool Valid() const { return node_ != nullptr; }
+    void SeekToFirst();
+    // The first entry with key >= target.
+    void Seek(std::string_view target);
+    void Next();
+    std::string_view key() const;
+    std::string_view value() const;
+    uint64_t seq() const;
+
+   private:
+    const MemTable* table_;
+    const Node* node_ = nullptr;
+  };
+
+ private:
+  Node* NewNode(uint64_t seq, std::string_view key, std::string_view value, int height);
+  int RandomHeight();
+  // -1, 0, 1 as (a) orders before, equal to, after (key, seq).
+  static int Compare(const Node* a, std::string_view key, uint64_t seq);
+  // The first node >= (key, seq); fills prev[level] when prev is set.
+  Node* FindGreaterOrEqual(std::string_view key, uint64_t seq, Node** prev) const;
+
+  Arena arena_;
+  Node* head_;
+  Node* tail_[kMaxHeight];  // writer only: last node of each level
+  std::atomic<int> height_{1};
+  std::atomic<size_t> entries_{0};
+  size_t appends_ = 0;
+  std::minstd_rand rng_{0x5eed};
+};
+
+}  // namespace hanshiro::memtable
+
+#endif  // HANSHIRO_MEMTABLE_MEMTABLE_H_

@@ -1,0 +1,131 @@
+#include "memtable/memtable.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+namespace hanshiro::memtable {
+namespace {
+
+// The model: ordered by key, then newest sequence number first.
+std::string Cat(std::string_view a, uint64_t n) {
+  std::string s(a);
+  s.append(std::to_string(n));
+  return s;
+}
+
+struct ModelKey {
+  std::string key;
+  uint64_t seq;
+  bool operator<(const ModelKey& o) const {
+    return key != o.key ? key < o.key : seq > o.seq;
+  }
+};
+
+TEST(MemTableTest, MatchesAnOrderedMapUnderRandomAdds) {
+  MemTable table;
+  std::map<ModelKey, std::string> model;
+  std::mt19937_64 rng(1);
+  for (uint64_t seq = 1; seq <= 20000; ++seq) {
+    const std::string key = Cat("k", rng() % 3000);
+    const std::string value = Cat("v", seq).append(rng() % 40, 'x');
+    table.Add(seq, key, value);
+    model[{key, seq}] = value;
+  }
+  EXPECT_EQ(table.entries(), model.size());
+  MemTable::Iterator it(&table);
+  it.SeekToFirst();
+  for (const auto& [k, v] : model) {
+    ASSERT_TRUE(it.Valid());
+    EXPECT_EQ(it.key(), k.key);
+    EXPECT_EQ(it.seq(), k.seq);
+    EXPECT_EQ(it.value(), v);
+    it.Next();
+  }
+  EXPECT_FALSE(it.Valid());
+  // Get returns the newest version; Seek lands on the first entry >= target.
+  for (int i = 0; i < 3000; i += 7) {
+    const std::string key = Cat("k", i);
+    auto first = model.lower_bound({key, UINT64_MAX});
+    std::string value;
+    uint64_t seq = 0;
+    const bool found = table.Get(key, &value, &seq);
+    ASSERT_EQ(found, first != model.end() && first->first.key == key) << key;
+    if (found) {
+      EXPECT_EQ(value, first->second);
+      EXPECT_EQ(seq, first->first.seq);
+    }
+    it.Seek(key);
+    if (first == model.end()) {
+      EXPECT_FALSE(it.Valid());
+    } else {
+      ASSERT_TRUE(it.Valid());
+      EXPECT_EQ(it.key(), first->first.key);
+      EXPECT_EQ(it.seq(), first->first.seq);
+    }
+  }
+}
+
+TEST(MemTableTest, IncreasingKeysTakeTheAppendPath) {
+  MemTable table;
+  char key[25] = {};
+  for (uint64_t i = 0; i < 10000; ++i) {
+    for (int b = 0; b < 8; ++b) key[1 + b] = static_cast<char>(i >> (56 - 8 * b));
+    table.Add(i + 1, {key, sizeof(key)}, "value");
+  }
+  EXPECT_EQ(table.appends(), 10000u);
+  table.Add(20000, "", "");  // the smallest key: not an append
+  EXPECT_EQ(table.appends(), 10000u);
+  MemTable::Iterator it(&table);
+  it.SeekToFirst();
+  EXPECT_EQ(it.key(), "");
+  size_t n = 0;
+  std::string previous;
+  for (; it.Valid(); it.Next(), ++n) {
+    EXPECT_LE(previous, it.key());
+    previous = std::string(it.key());
+  }
+  EXPECT_EQ(n, 10001u);
+  EXPECT_GT(table.bytes(), 10000u * 25);
+}
+
+TEST(MemTableTest, ReadersRunWhileTheWriterAdds) {
+  MemTable table;
+  constexpr uint64_t kN = 50000;
+  std::atomic<uint64_t> published{0};
+  std::thread writer([&] {
+    std::mt19937_64 rng(2);
+    for (uint64_t seq = 1; seq <= kN; ++seq) {
+      // Mostly increasing keys, with some out of order.
+      const uint64_t k = rng() % 10 == 0 ? rng() % seq : seq;
+      table.Add(seq, Cat("key", 1000000000 + k), std::to_string(seq));
+      published.store(seq, std::memory_order_release);
+    }
+  });
+  std::mt19937_64 rng(3);
+  while (published.load(std::memory_order_acquire) < kN) {
+    const uint64_t upto = published.load(std::memory_order_acquire);
+    // Everything published is visible, in order.
+    MemTable::Iterator it(&table);
+    it.SeekToFirst();
+    size_t n = 0;
+    std::string previous;
+    for (; it.Valid(); it.Next(), ++n) {
+      ASSERT_LE(previous, it.key());
+      previous = std::string(it.key());
+    }
+    ASSERT_GE(n, upto);
+    if (upto > 0) {
+      std::string value;
+      ASSERT_TRUE(table.Get(Cat("key", 1000000000 + 1), &value));
+    }
+  }
+  writer.join();
+  EXPECT_EQ(table.entries(), kN);
+}
+
+}  // namespace
+}  // namespace hanshiro::memtable
