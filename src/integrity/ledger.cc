@@ -102,22 +102,20 @@ Status Ledger::OpenLevel(int level) {
     // file was being created: it held no entries yet.
     HANSHIRO_RETURN_IF_ERROR(WriteStringToFile(env_, EncodeHeader(level), lv->path, true));
     file_size = kLedgerHeaderSize;
-  } else {
-    HANSHIRO_ASSIGN_OR_RETURN(auto reader, env_->NewRandomAccessFile(lv->path));
+  }
+  // Readable from the start (Verify may run on a log that failed to
+  // recover); writable only after Truncate says how much to keep.
+  HANSHIRO_ASSIGN_OR_RETURN(lv->reader, env_->NewRandomAccessFile(lv->path));
+  if (!torn_creation) {
     char buf[kLedgerHeaderSize];
     std::string_view got;
-    HANSHIRO_RETURN_IF_ERROR(reader->Read(0, kLedgerHeaderSize, &got, buf));
+    HANSHIRO_RETURN_IF_ERROR(lv->reader->Read(0, kLedgerHeaderSize, &got, buf));
     HANSHIRO_RETURN_IF_ERROR(CheckHeader(got, level, lv->path));
   }
   lv->entries = (file_size - kLedgerHeaderSize) / kLedgerEntrySize;
   lv->flushed = lv->entries;
   levels_.push_back(std::move(lv));
   return Status::OK();
-}
-
-uint64_t Ledger::stored_leaves() const {
-  std::lock_guard lock(mu_);
-  return levels_[0]->entries;
 }
 
 Status Ledger::Truncate(uint64_t size) {
@@ -132,12 +130,10 @@ Status Ledger::Truncate(uint64_t size) {
       Level& lv = *levels_[level];
       const uint64_t keep = size >> (level * kTileHeight);
       lv.writer.reset();
-      lv.reader.reset();
       // Also cuts off a partial trailing entry (an append torn by a crash).
       lv.entries = std::min(lv.entries, keep);
       HANSHIRO_RETURN_IF_ERROR(env_->TruncateFile(lv.path, EntryOffset(lv.entries)));
       HANSHIRO_ASSIGN_OR_RETURN(lv.writer, env_->NewAppendableFile(lv.path));
-      HANSHIRO_ASSIGN_OR_RETURN(lv.reader, env_->NewRandomAccessFile(lv.path));
       lv.flushed = lv.entries;
       // Higher levels are derived from the level below: rebuild what is missing.
       std::vector<Hash256> tile;
@@ -216,9 +212,6 @@ Status Ledger::ReadEntries(int level, uint64_t first, uint64_t count,
 Status Ledger::ReadEntriesLocked(int level, uint64_t first, uint64_t count,
                                  std::vector<Hash256>* out) const {
   Level& lv = *levels_[level];
-  if (lv.reader == nullptr) {
-    return Status::Corruption(lv.path + ": not readable (the ledger failed to open)");
-  }
   if (first + count > lv.entries) {
     return Status::Corruption(fmt::format("{}: entries {}..{} are past its end ({} entries)",
                                           lv.path, first, first + count, lv.entries));

@@ -43,9 +43,6 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> Open(Env* env, const std::string& dir);
   ~Ledger();
 
-  // Leaves stored at level 0 (before Truncate: whatever the files hold).
-  uint64_t stored_leaves() const;
-
   // Keeps the first `size` leaves and drops the rest; rebuilds missing
   // higher-level entries from the level below and the right edge from the
   // files. Corruption when level 0 holds fewer than `size` leaves or a file

@@ -233,9 +233,7 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
                               integrity::Ledger::Open(env, JoinPath(integrity_dir_, "ledger")));
     broken = LoadCheckpoint(&trusted).WithContext(JoinPath(integrity_dir_, kCheckpointFile));
     if (broken.ok()) broken = ledger_->Truncate(trusted);
-    if (!broken.ok()) {
-      (void)ledger_->Truncate(ledger_->stored_leaves());  // readable, so Verify can locate
-    } else if (checkpoint_ && ledger_->Root() != checkpoint_->head.root) {
+    if (broken.ok() && checkpoint_ && ledger_->Root() != checkpoint_->head.root) {
       broken = Status::IntegrityBroken(fmt::format(
           "{}: the tree of the first {} leaves differs from the signed checkpoint (run verify "
           "to locate the entry) [LED-4]",
@@ -417,21 +415,24 @@ void Log::Prepare(Writer* w) const {
   size_t bytes = 0;
   for (const Entry& e : w->entries) bytes += kRecordHeaderSize + e.payload.size();
   w->buf.reserve(bytes);
-  std::vector<std::string_view> inputs;
-  if (options_.integrity) inputs.reserve(w->entries.size());
+  thread_local std::vector<size_t> offsets;
+  offsets.clear();
   uint64_t seq = w->first_seq;
   for (const Entry& e : w->entries) {
+    offsets.push_back(w->buf.size());
     AppendRecord(&w->buf, seq++, e.kind, e.payload);
   }
   if (!options_.integrity) return;
-  size_t offset = 0;
-  for (const Entry& e : w->entries) {
-    const size_t size = kRecordHeaderSize + e.payload.size();
-    inputs.emplace_back(w->buf.data() + offset + kCrcSize, size - kCrcSize);
-    offset += size;
-  }
+  // Leaf inputs are the records after their CRC [WAL-7]; views into buf,
+  // which no longer moves.
+  thread_local std::vector<std::string_view> inputs;
   thread_local std::vector<char> scratch;
   thread_local std::vector<Hash256> leaves;
+  inputs.clear();
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    const size_t end = i + 1 < offsets.size() ? offsets[i + 1] : w->buf.size();
+    inputs.emplace_back(w->buf.data() + offsets[i] + kCrcSize, end - offsets[i] - kCrcSize);
+  }
   leaves.resize(inputs.size());
   integrity::LeafHashMany(inputs, leaves, &scratch);
   integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &scratch);

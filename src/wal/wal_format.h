@@ -6,13 +6,14 @@
 #include <string_view>
 
 #include "base/record_format.h"
+#include "integrity/ledger_format.h"
 
 namespace hanshiro::wal {
 
 constexpr std::string_view kSegmentMagic = "HSWALSEG";
 constexpr uint32_t kSegmentVersion = 1;
 constexpr uint32_t kHashNone = 0;
-constexpr uint32_t kHashBlake3 = 1;
+constexpr uint32_t kHashBlake3 = integrity::kHashBlake3;  // one id for every file
 constexpr size_t kSegmentHeaderSize = 68;
 
 // Record: masked crc32c (4) | seq (8) | kind (1) | length (4) | payload.
