@@ -281,6 +281,12 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   std::shared_lock<std::shared_mutex> gate(gate_);
+  {
+    // A directory sync is a sync point too: failing it leaves the
+    // directory's new entries and renames undone by a power cut.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (++syncs_ == fail_sync_at_) return InjectedError("sync", dir, sync_errno_);
+  }
   HANSHIRO_RETURN_IF_ERROR(base_->SyncDir(dir));
   const std::string key = NormalizePath(dir);
   std::lock_guard<std::mutex> lock(mu_);

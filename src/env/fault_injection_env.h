@@ -53,7 +53,8 @@ class FaultInjectionEnv final : public Env {
 
   // The nth Append (1 = the next one) through any file fails with error_number.
   void FailWriteAt(uint64_t nth, int error_number = EIO);
-  // The nth Sync (1 = the next one) through any file fails with error_number.
+  // The nth sync (1 = the next one) fails with error_number: a file's Sync or
+  // a SyncDir, counted together.
   void FailSyncAt(uint64_t nth, int error_number = EIO);
   // While set, every Append fails with ENOSPC.
   void SetDiskFull(bool full);

@@ -1,0 +1,178 @@
+// lsm::DB: the log-structured store of records — the write-ahead log (with
+// its integrity tree), memtables, tables, the manifest, and a background
+// thread that flushes, compacts and applies retention.
+//
+// Files under `dir`: wal/ and integrity/ (wal::Log), tables/NNNNNN.sst
+// (docs/format/sstable.md) and MANIFEST (docs/format/manifest.md).
+//
+// Writes go to the log first (one total order: a record's sequence number is
+// its WAL position and tree leaf), then into the memtable. A full memtable
+// turns immutable and is flushed while a new one takes writes; when the
+// immutable one is still being flushed, writers wait (a stall, counted in
+// stats()) rather than fail. Each flush cuts tables at time-partition
+// boundaries and installs a manifest recording the WAL position below which
+// every record is in a table; recovery replays the log from there. Partitions
+// are compacted on their own: tables of disjoint key ranges move to level 1
+// without being rewritten, overlapping ones are merged (streaming, constant
+// memory). Compaction keeps every version of a key — each is a leaf of the
+// integrity tree — and drops only exact duplicates; reads return the newest.
+// Retention drops whole partitions and logs that it did.
+//
+// Crash safety: tables and their directory are synced before the manifest
+// that lists them is installed (temp, sync, rename, directory sync); replaced
+// tables are deleted only afterwards; files no manifest lists are deleted at
+// open. So a crash at any instant leaves a store that opens with every
+// acknowledged write.
+//
+// Thread-safe: any number of threads may write and read at once. After a
+// background error (a failed flush or compaction) writes return that error.
+#ifndef HANSHIRO_LSM_DB_H_
+#define HANSHIRO_LSM_DB_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "base/id_generator.h"
+#include "lsm/mem.h"
+#include "lsm/options.h"
+#include "lsm/table_cache.h"
+#include "lsm/version.h"
+#include "sstable/block_cache.h"
+#include "sstable/iterator.h"
+#include "wal/log.h"
+
+namespace hanshiro::lsm {
+
+// One record to write: its 25-byte storage key and its encoded record (whose
+// kind, byte 1, equals the key's prefix).
+struct WriteRecord {
+  std::string_view key;
+  std::string_view record;
+};
+
+struct Stats {
+  uint64_t writes = 0;  // records written since open
+  uint64_t memtable_entries = 0, memtable_bytes = 0, immutable_bytes = 0;
+  uint64_t flushes = 0, flush_bytes = 0, flush_us = 0;
+  uint64_t compactions = 0, trivial_moves = 0;
+  uint64_t compaction_bytes_read = 0, compaction_bytes_written = 0, compaction_us = 0;
+  uint64_t stalls = 0, stall_us = 0;
+  uint64_t retention_drops = 0;  // partitions dropped
+  uint64_t tables = 0, level0_tables = 0, table_bytes = 0, open_tables = 0;
+  uint64_t block_cache_bytes = 0, block_cache_hits = 0, block_cache_misses = 0;
+  uint64_t wal_position = 0;  // of the installed manifest
+};
+
+class DB {
+ public:
+  static Result<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir);
+  // Closes (see Close) when not closed yet.
+  ~DB();
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  // Logs the records as one commit group and adds them to the memtable;
+  // returns the first sequence number once acknowledged (per sync_on_write).
+  // InvalidArgument naming the record for a bad key or a kind mismatch.
+  Result<uint64_t> Write(std::span<const WriteRecord> records);
+
+  // The newest record under key: OK, NotFound, or a read error.
+  Status Get(std::string_view key, std::string* record, uint64_t* seq = nullptr) const;
+  // The storage key of the record with this id (16 bytes, big-endian), or
+  // nullopt. O(log n) per table that can hold the id.
+  Result<std::optional<std::string>> FindKey(std::string_view id) const;
+
+  // The newest version of every key in [lower, upper) (empty: unbounded), as
+  // of now; later writes may or may not be seen. fill_cache = false keeps a
+  // long scan out of the block cache.
+  std::unique_ptr<sstable::Iterator> NewIterator(std::string lower = {}, std::string upper = {},
+                                                 bool fill_cache = false) const;
+  // Every stored version, exact duplicates collapsed (for verify and tests).
+  std::unique_ptr<sstable::Iterator> NewInternalIterator() const;
+
+  // Turns the memtable into tables and waits until the manifest says so.
+  Status Flush();
+  // Runs every compaction that is possible now and waits for it.
+  Status Compact();
+  // Drops the partitions retention allows now; waits. The drop is logged as
+  // an index record (field "retention") and recorded in the manifest.
+  Status ApplyRetention();
+
+  // Flushes nothing; stops the background thread and closes the log (which
+  // syncs and signs a final checkpoint). Acknowledged writes are in the log.
+  Status Close();
+
+  Stats stats() const;
+  std::shared_ptr<const Version> current() const;
+  wal::Log* log() const { return log_.get(); }
+  const wal::RecoveryReport& recovery() const { return log_->recovery(); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  DB(const Options& options, std::string dir);
+  Status OpenFiles();
+  Status RemoveOrphans();
+  Status Replay(uint64_t seq, uint8_t kind, std::string_view payload);
+  Result<uint64_t> WriteInternal(std::span<const WriteRecord> records, bool may_stall);
+
+  // Makes room in the memtable; waits while another switch is in progress.
+  // REQUIRES: lock holds mu_
+  Status MakeRoom(std::unique_lock<std::mutex>& lock, bool may_stall);
+  // Turns mem_ into imm_ once no write is in flight.
+  // REQUIRES: lock holds mu_; imm_ is null
+  void SwitchMemtable(std::unique_lock<std::mutex>& lock);
+  bool MemFull() const;
+
+  void BackgroundLoop();
+  Status FlushImmutable();
+  // Writes `it`'s entries as tables: cut at kind and partition changes and
+  // at the target size (never between versions of a key).
+  Status WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>* out,
+                     uint64_t* bytes);
+  Status RunCompactions(bool force);
+  Status RunRetention();
+  // Installs `next` (the manifest, then in memory) and deletes `obsolete`.
+  // Background thread only.
+  Status InstallVersion(std::shared_ptr<Version> next, const std::vector<uint64_t>& obsolete);
+  // Waits until the background thread has finished a request made now.
+  Status RunInBackground(uint64_t* requested, const uint64_t* done);
+
+  const Options options_;
+  const std::string dir_;
+  const std::string tables_dir_;
+  std::unique_ptr<wal::Log> log_;
+  sstable::BlockCache block_cache_;
+  std::unique_ptr<TableCache> table_cache_;
+  IdGenerator ids_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;     // state changes: switches, flushes, requests
+  std::shared_ptr<Mem> mem_;       // guarded by mu_
+  std::shared_ptr<Mem> imm_;       // guarded by mu_; being flushed
+  uint64_t imm_wal_position_ = 0;  // guarded by mu_: every record below is in imm_ or tables
+  std::shared_ptr<const Version> version_;  // guarded by mu_
+  int inflight_ = 0;               // guarded by mu_: writes between the log and the memtable
+  bool switching_ = false;         // guarded by mu_
+  bool shutting_down_ = false;     // guarded by mu_
+  Status bg_error_;                // guarded by mu_; sticky
+  // Requests and completions, as counters (guarded by mu_).
+  uint64_t compact_requested_ = 0, compact_done_ = 0;
+  uint64_t retention_requested_ = 0, retention_done_ = 0;
+  uint64_t switches_ = 0, flushed_ = 0;  // memtables made immutable / flushed
+  Stats stats_;                    // guarded by mu_ (counters)
+  std::mutex write_mu_;            // one memtable writer at a time
+  std::atomic<uint64_t> next_table_{1};
+  std::thread bg_;
+};
+
+}  // namespace hanshiro::lsm
+
+#endif  // HANSHIRO_LSM_DB_H_

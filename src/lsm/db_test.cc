@@ -1,0 +1,373 @@
+#include "lsm/db.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "base/coding.h"
+#include "env/test_dir.h"
+#include "lsm/test_util.h"
+#include "sstable/format.h"
+
+namespace hanshiro::lsm {
+namespace {
+
+using testing::MakeEvent;
+using testing::TestRecord;
+
+constexpr int64_t kT0 = 1'700'000'000'000'000'000;  // 13:46:40 UTC: mid-hour
+
+Options SmallOptions() {
+  Options o;
+  o.sync_on_write = false;
+  o.memtable_max_entries = 1 << 20;
+  o.table.block_size = 1024;
+  o.table.index_interval = 16;
+  o.l0_compaction_trigger = 100;  // compactions only when a test asks
+  return o;
+}
+
+class DBTest : public ::testing::Test {
+ protected:
+  void Open(Options o = SmallOptions()) {
+    db_.reset();
+    auto db = DB::Open(o, dir_.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+  }
+  uint64_t Put(const std::vector<TestRecord>& records) {
+    std::vector<WriteRecord> batch;
+    for (const auto& r : records) batch.push_back({r.key, r.record});
+    auto seq = db_->Write(batch);
+    EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+    for (const auto& r : records) model_[r.key] = r.record;
+    return seq.ok() ? *seq : 0;
+  }
+  // Every record of the model, by key and by id, and a full scan.
+  void ExpectModel(const std::string& at) {
+    for (const auto& [key, rec] : model_) {
+      std::string got;
+      Status s = db_->Get(key, &got);
+      ASSERT_TRUE(s.ok()) << at << ": " << s.ToString();
+      ASSERT_EQ(got, rec) << at;
+      auto found = db_->FindKey(key.substr(9));
+      ASSERT_TRUE(found.ok()) << at << ": " << found.status().ToString();
+      ASSERT_TRUE(found->has_value()) << at;
+      ASSERT_EQ(**found, key) << at;
+    }
+    auto it = db_->NewIterator();
+    auto m = model_.begin();
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
+      ASSERT_NE(m, model_.end()) << at << ": scan returned more than was written";
+      ASSERT_EQ(it->key(), m->first) << at;
+      ASSERT_EQ(it->value(), m->second) << at;
+    }
+    ASSERT_TRUE(it->status().ok()) << at << ": " << it->status().ToString();
+    ASSERT_EQ(m, model_.end()) << at << ": scan missed records";
+  }
+
+  ::hanshiro::testing::TestDir dir_;
+  std::unique_ptr<DB> db_;
+  std::map<std::string, std::string> model_;
+};
+
+std::vector<TestRecord> Events(uint64_t first, uint64_t n, int64_t t0, int64_t step) {
+  std::vector<TestRecord> out;
+  for (uint64_t i = 0; i < n; ++i) out.push_back(MakeEvent(first + i, t0 + static_cast<int64_t>(i) * step));
+  return out;
+}
+
+TEST_F(DBTest, ReadsAfterFlushCompactionAndReopen) {
+  Open();
+  Put(Events(0, 500, kT0, 1'000'000));
+  ExpectModel("memtable");
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_GE(db_->stats().tables, 1u);
+  EXPECT_EQ(db_->stats().memtable_entries, 0u);
+  ExpectModel("flushed");
+  Put(Events(500, 500, kT0 + 100'000'000, 1'000'000));  // overlaps the first flush
+  ASSERT_TRUE(db_->Flush().ok());
+  ExpectModel("two flushes");
+  Open();
+  ExpectModel("reopened");
+  ASSERT_TRUE(db_->Compact().ok());
+  EXPECT_GE(db_->stats().compactions, 1u);
+  ExpectModel("compacted");
+  Open();
+  ExpectModel("reopened after compaction");
+  EXPECT_EQ(db_->stats().level0_tables, 0u);
+}
+
+TEST_F(DBTest, MemtableIsReplayedFromTheLogAfterReopen) {
+  Open();
+  Put(Events(0, 100, kT0, 10));
+  ASSERT_TRUE(db_->Flush().ok());
+  Put(Events(100, 100, kT0 + 5000, 10));  // only in the log and memtable
+  Open();
+  EXPECT_EQ(db_->recovery().replayed, 100u);  // not the flushed ones
+  ExpectModel("replayed");
+}
+
+TEST_F(DBTest, TimeRangeScanReturnsExactlyTheRange) {
+  Open();
+  const auto events = Events(0, 2000, kT0, 1000);
+  Put(events);
+  ASSERT_TRUE(db_->Flush().ok());
+  Put(Events(2000, 10, kT0 + 500, 1000));  // interleaved, still in the memtable
+  const int64_t from = kT0 + 300'000, to = kT0 + 700'000;
+  std::string lower = std::string(StorageKey(ValueKind::kLog, from, EventId()).view());
+  std::string upper = std::string(StorageKey(ValueKind::kLog, to, EventId()).view());
+  size_t expected = 0;
+  for (const auto& [key, rec] : model_) {
+    const auto t = static_cast<int64_t>(DecodeBigEndian64(key.data() + 1));
+    if (t >= from && t < to) ++expected;
+  }
+  auto it = db_->NewIterator(lower, upper);
+  size_t n = 0;
+  std::string prev;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    const auto t = static_cast<int64_t>(DecodeBigEndian64(it->key().data() + 1));
+    ASSERT_GE(t, from);
+    ASSERT_LT(t, to);
+    ASSERT_GT(std::string(it->key()), prev);
+    prev = it->key();
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(n, expected);
+  EXPECT_EQ(expected, 400u);
+}
+
+TEST_F(DBTest, NewestVersionWinsAndEveryVersionIsKept) {
+  Open();
+  const TestRecord v0 = MakeEvent(7, kT0, 0), v1 = MakeEvent(7, kT0, 1), v2 = MakeEvent(7, kT0, 2);
+  ASSERT_EQ(v0.key, v1.key);
+  Put({v0});
+  ASSERT_TRUE(db_->Flush().ok());
+  Put({v1});
+  ASSERT_TRUE(db_->Flush().ok());
+  const uint64_t s2 = Put({v2});
+  std::string got;
+  uint64_t seq = 0;
+  ASSERT_TRUE(db_->Get(v0.key, &got, &seq).ok());
+  EXPECT_EQ(got, v2.record);
+  EXPECT_EQ(seq, s2);
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Compact().ok());
+  ASSERT_TRUE(db_->Get(v0.key, &got, &seq).ok());
+  EXPECT_EQ(got, v2.record);
+  // Compaction keeps all three versions (each is a leaf of the tree).
+  auto it = db_->NewInternalIterator();
+  std::vector<std::string> versions;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) versions.emplace_back(it->value());
+  EXPECT_EQ(versions, (std::vector<std::string>{v2.record, v1.record, v0.record}));
+  ExpectModel("after compaction");
+}
+
+TEST_F(DBTest, FlushCutsTablesAtPartitionBoundaries) {
+  Open();
+  const int64_t hour0 = PartitionOf(kT0, kHourNs);
+  Put(Events(0, 300, hour0 + kHourNs - 150 * 1'000'000, 1'000'000));  // straddles an hour
+  ASSERT_TRUE(db_->Flush().ok());
+  auto v = db_->current();
+  ASSERT_EQ(v->tables.size(), 2u);
+  EXPECT_EQ(v->tables[0].partition, hour0);
+  EXPECT_EQ(v->tables[1].partition, hour0 + kHourNs);
+  EXPECT_EQ(v->tables[0].entries + v->tables[1].entries, 300u);
+  ExpectModel("split");
+}
+
+TEST_F(DBTest, DisjointFlushesAreMovedNotRewritten) {
+  Open();
+  for (int i = 0; i < 4; ++i) {
+    Put(Events(i * 100, 100, kT0 + i * 1'000'000, 1000));
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_TRUE(db_->Compact().ok());
+  const Stats s = db_->stats();
+  EXPECT_EQ(s.trivial_moves, 4u);
+  EXPECT_EQ(s.compactions, 0u);
+  EXPECT_EQ(s.compaction_bytes_written, 0u);
+  EXPECT_EQ(s.level0_tables, 0u);
+  EXPECT_EQ(s.tables, 4u);
+  ExpectModel("moved");
+}
+
+TEST_F(DBTest, OverlappingFlushesAreMergedIntoOneRun) {
+  Options o = SmallOptions();
+  o.target_file_size = 16 << 10;  // several outputs
+  Open(o);
+  for (int i = 0; i < 4; ++i) {
+    Put(Events(i * 300, 300, kT0 + i * 7, 1000));  // interleaved in time
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  ASSERT_TRUE(db_->Compact().ok());
+  const Stats s = db_->stats();
+  EXPECT_GE(s.compactions, 1u);  // one per group of overlapping tables
+  EXPECT_GT(s.compaction_bytes_written, 0u);
+  EXPECT_EQ(s.level0_tables, 0u);
+  EXPECT_GT(s.tables, 1u);
+  auto v = db_->current();
+  for (size_t i = 1; i < v->tables.size(); ++i) {
+    EXPECT_LT(v->tables[i - 1].max_key, v->tables[i].min_key);  // one sorted run
+  }
+  ExpectModel("merged");
+  // The inputs are gone from disk.
+  auto files = Env::Default()->GetChildren(JoinPath(dir_.path(), "tables"));
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), v->tables.size());
+}
+
+TEST_F(DBTest, RetentionDropsWholeOldPartitionsAndLogsIt) {
+  ManualClock clock(PartitionOf(kT0, kHourNs) + 10 * kHourNs);
+  Options o = SmallOptions();
+  o.clock = &clock;
+  o.retention_ns = 3 * kHourNs;
+  Open(o);
+  const int64_t hour0 = PartitionOf(kT0, kHourNs);
+  for (int h = 0; h < 8; ++h) Put(Events(h * 10, 10, hour0 + h * kHourNs, 1000));
+  ASSERT_TRUE(db_->Flush().ok());
+  const uint64_t before = db_->log()->size();
+  ASSERT_TRUE(db_->ApplyRetention().ok());
+  // Now = hour 10; windows ending at or before hour 7 go: hours 0..6.
+  auto v = db_->current();
+  ASSERT_EQ(v->dropped.size(), 7u);
+  EXPECT_EQ(v->dropped[0].entries, 10u);
+  for (const TableMeta& t : v->tables) EXPECT_GE(t.partition, hour0 + 7 * kHourNs);
+  EXPECT_EQ(db_->stats().retention_drops, 7u);
+  EXPECT_EQ(db_->log()->size(), before + 7);  // one logged record per drop
+  std::string got;
+  EXPECT_TRUE(db_->Get(MakeEvent(0, hour0).key, &got).IsNotFound());
+  EXPECT_TRUE(db_->Get(MakeEvent(70, hour0 + 7 * kHourNs).key, &got).ok());
+  // The retention records are index entries in the store.
+  auto it = db_->NewIterator(std::string(1, '\x03'), std::string(1, '\x04'));
+  int logged = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().find("hanshiro.retention") != std::string_view::npos) ++logged;
+  }
+  EXPECT_EQ(logged, 7);
+  Open(o);
+  EXPECT_EQ(db_->current()->dropped.size(), 7u);
+}
+
+TEST_F(DBTest, BadWritesAreRefusedAndNamed) {
+  Open();
+  const TestRecord r = MakeEvent(1, kT0);
+  std::vector<WriteRecord> empty;
+  EXPECT_TRUE(db_->Write(empty).status().IsInvalidArgument());
+  WriteRecord short_key{std::string_view(r.key).substr(1), r.record};
+  auto s = db_->Write({&short_key, 1});
+  EXPECT_TRUE(s.status().IsInvalidArgument());
+  EXPECT_NE(s.status().message().find("record 0"), std::string::npos);
+  std::string code_key = r.key;
+  code_key[0] = 2;
+  WriteRecord mismatch{code_key, r.record};
+  EXPECT_TRUE(db_->Write({&mismatch, 1}).status().IsInvalidArgument());
+  EXPECT_EQ(db_->log()->size(), 0u);  // nothing logged
+}
+
+TEST_F(DBTest, CorruptTableIsReportedNamedNeverAWrongAnswer) {
+  Open();
+  Put(Events(0, 200, kT0, 1000));
+  ASSERT_TRUE(db_->Flush().ok());
+  const uint64_t number = db_->current()->tables[0].number;
+  db_.reset();
+  const std::string path = JoinPath(JoinPath(dir_.path(), "tables"), sstable::TableFileName(number));
+  std::string bytes = *ReadFileToString(Env::Default(), path);
+  bytes[50] = static_cast<char>(bytes[50] ^ 1);
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), bytes, path, false).ok());
+  Open();
+  std::string got;
+  Status s = db_->Get(model_.begin()->first, &got);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(sstable::TableName(number)), std::string::npos) << s.message();
+  auto it = db_->NewIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  }
+  EXPECT_TRUE(it->status().IsCorruption());
+}
+
+TEST_F(DBTest, FlushIntervalFlushesOnItsOwn) {
+  Options o = SmallOptions();
+  o.flush_interval_ms = 20;
+  Open(o);
+  Put(Events(0, 10, kT0, 1));
+  for (int i = 0; i < 500 && db_->stats().flushes == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(db_->stats().flushes, 1u);
+  ExpectModel("interval flush");
+}
+
+TEST_F(DBTest, SizeLimitFlushesAndConcurrentWritersAllLand) {
+  Options o = SmallOptions();
+  o.memtable_max_entries = 500;
+  o.l0_compaction_trigger = 4;  // background compactions too
+  Open(o);
+  std::vector<std::thread> writers;
+  std::vector<std::vector<TestRecord>> per(4);
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int b = 0; b < 20; ++b) {
+        auto batch = Events(w * 100000 + b * 50, 50, kT0 + w * 13 + b * 100000, 997);
+        std::vector<WriteRecord> wr;
+        for (const auto& r : batch) wr.push_back({r.key, r.record});
+        ASSERT_TRUE(db_->Write(wr).ok());
+        per[w].insert(per[w].end(), batch.begin(), batch.end());
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (const auto& v : per) {
+    for (const auto& r : v) model_[r.key] = r.record;
+  }
+  EXPECT_GE(db_->stats().flushes, 3u);
+  ExpectModel("concurrent");
+  Open(o);
+  ExpectModel("concurrent, reopened");
+}
+
+// Random writes (new keys, new versions of old ones), flushes, compactions
+// and reopens, checked against a std::map after every step.
+TEST_F(DBTest, RandomizedAgainstAModel) {
+  std::mt19937_64 rng(42);
+  Options o = SmallOptions();
+  o.target_file_size = 8 << 10;
+  o.memtable_max_entries = 300;
+  Open(o);
+  std::vector<std::pair<uint64_t, int64_t>> written;  // (event number, time)
+  uint64_t next = 0;
+  for (int step = 0; step < 60; ++step) {
+    std::vector<TestRecord> batch;
+    const int n = 1 + static_cast<int>(rng() % 50);
+    for (int i = 0; i < n; ++i) {
+      if (!written.empty() && rng() % 4 == 0) {
+        const auto& [number, t] = written[rng() % written.size()];
+        batch.push_back(MakeEvent(number, t, static_cast<int>(rng() % 1000)));
+      } else {
+        const int64_t t = kT0 + static_cast<int64_t>(rng() % (3 * kHourNs));
+        written.emplace_back(next, t);
+        batch.push_back(MakeEvent(next++, t));
+      }
+    }
+    // One batch holds each key once (a later version in the same batch
+    // would get a higher sequence number anyway, but keep the model simple).
+    std::map<std::string, TestRecord> unique;
+    for (auto& r : batch) unique[r.key] = r;
+    batch.clear();
+    for (auto& [k, r] : unique) batch.push_back(r);
+    Put(batch);
+    switch (rng() % 6) {
+      case 0: ASSERT_TRUE(db_->Flush().ok()); break;
+      case 1: ASSERT_TRUE(db_->Compact().ok()); break;
+      case 2: Open(o); break;
+      default: break;
+    }
+    if (step % 10 == 9) ExpectModel("step " + std::to_string(step));
+  }
+  ExpectModel("end");
+}
+
+}  // namespace
+}  // namespace hanshiro::lsm
