@@ -1,5 +1,6 @@
 #include "cli/bench.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -53,6 +54,20 @@ double RssMb() {
   return 0;
 }
 
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+double PeakRssMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
 namespace {
 
 std::string Unquote(const std::string& v) {
@@ -82,7 +97,10 @@ Status RunBench(const BenchSettings& settings) {
   };
   static constexpr Workload kWorkloads[] = {
       {"wal", RunWalWorkload},
+      {"ingest", RunIngestWorkload},
       {"memtable", RunMemtableWorkload},
+      {"get", RunGetWorkload},
+      {"scan", RunScanWorkload},
       {"vector-insert", RunVectorInsertWorkload},
       {"vector-search", RunVectorSearchWorkload},
       {"vector-ann", RunVectorAnnWorkload},

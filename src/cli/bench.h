@@ -50,9 +50,15 @@ Status RunVectorInsertWorkload(const BenchSettings& settings, const EmitFn& emit
 Status RunVectorSearchWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunMemtableWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunIngestWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunGetWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunScanWorkload(const BenchSettings& settings, const EmitFn& emit);
 
-// Resident set size of this process, in MiB.
+// Resident set size of this process, in MiB: now, and the peak so far.
 double RssMb();
+double PeakRssMb();
+// The p-quantile (0..1) of v.
+double Percentile(std::vector<double> v, double p);
 
 }  // namespace hanshiro::cli
 

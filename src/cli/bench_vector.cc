@@ -61,11 +61,6 @@ Result<std::unique_ptr<vector::Collection>> Fill(const std::string& dir, uint64_
   return c;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
-
 Status RunInsert(const BenchSettings& settings, const EmitFn& emit) {
   const uint64_t n = settings.events > 0 ? settings.events : 1'000'000;
   const uint32_t dim = 128;

@@ -29,6 +29,7 @@ MemTable::MemTable() {
   for (int i = 0; i < kMaxHeight; ++i) {
     head_->SetNext(i, nullptr);
     tail_[i] = head_;
+    finger_[i] = head_;
   }
 }
 
@@ -76,6 +77,21 @@ MemTable::Node* MemTable::FindGreaterOrEqual(std::string_view key, uint64_t seq,
   }
 }
 
+void MemTable::FindFromFinger(std::string_view key, uint64_t seq, Node** prev) const {
+  Node* x = head_;
+  for (int level = height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
+    // Both x and the finger precede key: start from whichever is further.
+    Node* f = finger_[level];
+    if (f != head_ && (x == head_ || Compare(x, f->key(), f->seq) < 0)) x = f;
+    Node* next = x->Next(level);
+    while (next != nullptr && Compare(next, key, seq) < 0) {
+      x = next;
+      next = x->Next(level);
+    }
+    prev[level] = x;
+  }
+}
+
 void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
   const int height = RandomHeight();
   Node* prev[kMaxHeight];
@@ -87,7 +103,13 @@ void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
     ++appends_;
     for (int i = 0; i < kMaxHeight; ++i) prev[i] = tail_[i];
   } else {
-    FindGreaterOrEqual(key, seq, prev);
+    // A key after the previous insert (a batch of ordered keys landing in
+    // the middle) searches onward from there; any other from the head.
+    if (last_added_ != nullptr && Compare(last_added_, key, seq) < 0) {
+      FindFromFinger(key, seq, prev);
+    } else {
+      FindGreaterOrEqual(key, seq, prev);
+    }
     for (int i = old_height; i < kMaxHeight; ++i) prev[i] = head_;
   }
   if (height > old_height) height_.store(height, std::memory_order_relaxed);
@@ -97,6 +119,8 @@ void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
     prev[i]->SetNext(i, n);  // publish
     if (n->Next(i) == nullptr) tail_[i] = n;
   }
+  for (int i = 0; i < kMaxHeight; ++i) finger_[i] = i < height ? n : prev[i];
+  last_added_ = n;
   entries_.fetch_add(1, std::memory_order_release);
 }
 

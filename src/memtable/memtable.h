@@ -4,7 +4,9 @@
 //
 // Events arrive nearly in key (time) order, so appends are the fast path: a
 // key after the current last one is linked at the tail using the remembered
-// last node of every level, without a search from the head.
+// last node of every level, without a search from the head. A key after the
+// previous insert but before the tail (the next key of an ordered batch that
+// lands in the middle) searches onward from that insert.
 //
 // Thread-safety: one writer at a time (the caller serializes Add); any number
 // of readers (Get, iterators) concurrently with it, without locks: a node is
@@ -71,10 +73,15 @@ class MemTable {
   static int Compare(const Node* a, std::string_view key, uint64_t seq);
   // The first node >= (key, seq); fills prev[level] when prev is set.
   Node* FindGreaterOrEqual(std::string_view key, uint64_t seq, Node** prev) const;
+  // Fills prev[level] for (key, seq), which follows the last added node,
+  // searching onward from the last insert's predecessors.
+  void FindFromFinger(std::string_view key, uint64_t seq, Node** prev) const;
 
   Arena arena_;
   Node* head_;
-  Node* tail_[kMaxHeight];  // writer only: last node of each level
+  Node* tail_[kMaxHeight];    // writer only: last node of each level
+  Node* finger_[kMaxHeight];  // writer only: the last insert's predecessors (or itself)
+  const Node* last_added_ = nullptr;  // writer only
   std::atomic<int> height_{1};
   std::atomic<size_t> entries_{0};
   size_t appends_ = 0;

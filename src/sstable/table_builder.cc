@@ -88,10 +88,15 @@ Status TableBuilder::WriteRaw(std::string_view contents, BlockHandle* handle) {
 Status TableBuilder::FlushDataBlock() {
   if (block_.empty()) return Status::OK();
   const std::string last(block_.last_key());
-  compressed_.clear();
-  const Compression type = CompressBlock(options_.compression, block_.Finish(), &compressed_);
+  const std::string_view raw = block_.Finish();
   BlockHandle handle;
-  HANSHIRO_RETURN_IF_ERROR(WriteBlock(compressed_, type, &handle));
+  if (options_.compression == Compression::kNone) {
+    HANSHIRO_RETURN_IF_ERROR(WriteBlock(raw, Compression::kNone, &handle));
+  } else {
+    compressed_.clear();
+    const Compression type = CompressBlock(options_.compression, raw, &compressed_);
+    HANSHIRO_RETURN_IF_ERROR(WriteBlock(compressed_, type, &handle));
+  }
   index_.append(last);
   PutFixed64(&index_, handle.offset);
   PutFixed32(&index_, static_cast<uint32_t>(handle.size));
