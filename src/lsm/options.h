@@ -13,6 +13,7 @@
 
 namespace hanshiro::lsm {
 
+// env and clock are borrowed and must outlive the store.
 struct Options {
   Env* env = Env::Default();
   Clock* clock = Clock::System();  // retention ages and flush intervals
