@@ -139,6 +139,7 @@ Status DB::OpenFiles() {
     HANSHIRO_RETURN_IF_ERROR(manifest::Install(env, dir_, v));
     stored = std::move(v);
   }
+  applied_ = log_->size();
   next_table_ = stored->next_table;
   version_ = std::make_shared<const Version>(std::move(*stored));
   return RemoveOrphans();
@@ -207,11 +208,12 @@ Status DB::MakeRoom(std::unique_lock<std::mutex>& lock, bool may_stall) {
   }
 }
 
-Result<uint64_t> DB::Write(std::span<const WriteRecord> records) {
-  return WriteInternal(records, /*may_stall=*/true);
+Result<uint64_t> DB::Write(std::span<const WriteRecord> records, const ApplyFn& apply) {
+  return WriteInternal(records, /*may_stall=*/true, apply);
 }
 
-Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool may_stall) {
+Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool may_stall,
+                                   const ApplyFn& apply) {
   if (records.empty()) return Status::InvalidArgument("empty write batch");
   std::vector<wal::Entry> entries(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
@@ -233,10 +235,18 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
 
   Result<uint64_t> first = log_->WriteBatch(entries);
   if (first.ok()) {
-    std::lock_guard write_lock(write_mu_);
+    // In log order: every batch before this one was committed in an earlier
+    // or the same group, and its writer is applying it now. A failed group
+    // fails every later one (the log's error is sticky), so no batch waits
+    // for one that never comes.
+    std::unique_lock write_lock(write_mu_);
+    apply_cv_.wait(write_lock, [&] { return applied_ == *first; });
     for (size_t i = 0; i < records.size(); ++i) {
       mem->Add(*first + i, records[i].key, records[i].record);
     }
+    if (apply) apply(*first);
+    applied_ = *first + records.size();
+    apply_cv_.notify_all();
   }
   lock.lock();
   if (first.ok()) stats_.writes += records.size();
@@ -609,7 +619,7 @@ Status DB::RunRetention() {
     HANSHIRO_RETURN_IF_ERROR(record::Encode(entry, &rec));
     const StorageKey key = StorageKey::For(entry);
     const WriteRecord w{key.view(), rec};
-    HANSHIRO_RETURN_IF_ERROR(WriteInternal({&w, 1}, /*may_stall=*/false).status());
+    HANSHIRO_RETURN_IF_ERROR(WriteInternal({&w, 1}, /*may_stall=*/false, nullptr).status());
 
     auto next = std::make_shared<Version>(*current());
     std::vector<uint64_t> obsolete;

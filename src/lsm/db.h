@@ -32,6 +32,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,10 +80,17 @@ class DB {
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
 
+  // Runs once a batch is in the memtable, with its first sequence number;
+  // batches are applied in sequence-number order, one at a time.
+  using ApplyFn = std::function<void(uint64_t first_seq)>;
+
   // Logs the records as one commit group and adds them to the memtable;
   // returns the first sequence number once acknowledged (per sync_on_write).
-  // InvalidArgument naming the record for a bad key or a kind mismatch.
-  Result<uint64_t> Write(std::span<const WriteRecord> records);
+  // Batches enter the memtable in sequence-number order; `apply`, when set,
+  // runs right after (in that order too), so what it does follows the log's
+  // order (the vector store's rows, say). InvalidArgument naming the record
+  // for a bad key or a kind mismatch.
+  Result<uint64_t> Write(std::span<const WriteRecord> records, const ApplyFn& apply = nullptr);
 
   // The newest record under key: OK, NotFound, or a read error.
   Status Get(std::string_view key, std::string* record, uint64_t* seq = nullptr) const;
@@ -121,7 +129,8 @@ class DB {
   Status OpenFiles();
   Status RemoveOrphans();
   Status Replay(uint64_t seq, uint8_t kind, std::string_view payload);
-  Result<uint64_t> WriteInternal(std::span<const WriteRecord> records, bool may_stall);
+  Result<uint64_t> WriteInternal(std::span<const WriteRecord> records, bool may_stall,
+                                 const ApplyFn& apply);
 
   // Makes room in the memtable; waits while another switch is in progress.
   // REQUIRES: lock holds mu_
@@ -169,6 +178,8 @@ class DB {
   uint64_t switches_ = 0, flushed_ = 0;  // memtables made immutable / flushed
   Stats stats_;                    // guarded by mu_ (counters)
   std::mutex write_mu_;            // one memtable writer at a time
+  std::condition_variable apply_cv_;
+  uint64_t applied_ = 0;           // guarded by write_mu_: records below are in a memtable
   std::atomic<uint64_t> next_table_{1};
   std::thread bg_;
 };

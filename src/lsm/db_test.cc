@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -327,6 +328,36 @@ TEST_F(DBTest, SizeLimitFlushesAndConcurrentWritersAllLand) {
   ExpectModel("concurrent");
   Open(o);
   ExpectModel("concurrent, reopened");
+}
+
+TEST_F(DBTest, BatchesApplyInLogOrder) {
+  Open();
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, size_t>> applied;  // (first seq, size) as applied
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 6; ++w) {
+    writers.emplace_back([&, w] {
+      for (int b = 0; b < 30; ++b) {
+        const size_t n = 1 + (w + b) % 7;
+        auto batch = Events(w * 10000 + b * 10, n, kT0 + w * 1000 + b, 1);
+        std::vector<WriteRecord> wr;
+        for (const auto& r : batch) wr.push_back({r.key, r.record});
+        auto seq = db_->Write(wr, [&](uint64_t first) {
+          std::lock_guard lock(mu);
+          applied.emplace_back(first, n);
+        });
+        ASSERT_TRUE(seq.ok());
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  ASSERT_EQ(applied.size(), 180u);
+  uint64_t expect = 0;
+  for (const auto& [first, n] : applied) {
+    ASSERT_EQ(first, expect);  // no batch applied before an earlier one
+    expect += n;
+  }
+  EXPECT_EQ(expect, db_->log()->size());
 }
 
 // Random writes (new keys, new versions of old ones), flushes, compactions
