@@ -62,7 +62,7 @@ class IteratorSuite : public ::testing::TestWithParam<Source> {
     expected_ = InternalOrder(written);
     switch (GetParam()) {
       case Source::kMemtable: {
-        auto mem = std::make_shared<lsm::Mem>();
+        auto mem = std::make_shared<lsm::Mem>(nullptr);
         for (const Entry& e : written) mem->Add(e.seq, e.key, e.value);
         it_ = lsm::NewMemIterator(mem);
         break;

@@ -93,6 +93,8 @@ DB::DB(const Options& options, std::string dir)
     : options_(options),
       dir_(std::move(dir)),
       tables_dir_(JoinPath(dir_, "tables")),
+      pool_(memtable::Arena::kDefaultBlockBytes,
+            options.memtable_max_bytes / memtable::Arena::kDefaultBlockBytes + 2),
       block_cache_(options.block_cache_size),
       ids_(options.clock) {}
 
@@ -113,7 +115,7 @@ Status DB::OpenFiles() {
   table_cache_ = std::make_unique<TableCache>(env, tables_dir_,
                                               static_cast<size_t>(options_.max_open_files),
                                               &block_cache_);
-  mem_ = std::make_shared<Mem>();
+  mem_ = std::make_shared<Mem>(&pool_);
   mem_->created_ns = options_.clock->MonotonicNanos();
 
   wal::Options wo;
@@ -181,7 +183,7 @@ void DB::SwitchMemtable(std::unique_lock<std::mutex>& lock) {
   imm_ = std::move(mem_);
   imm_wal_position_ = log_->size();
   ++switches_;
-  mem_ = std::make_shared<Mem>();
+  mem_ = std::make_shared<Mem>(&pool_);
   mem_->created_ns = options_.clock->MonotonicNanos();
   switching_ = false;
   cv_.notify_all();

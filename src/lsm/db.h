@@ -26,6 +26,7 @@
 //
 // Thread-safe: any number of threads may write and read at once. After a
 // background error (a failed flush or compaction) writes return that error.
+// Iterators must not outlive the store.
 #ifndef HANSHIRO_LSM_DB_H_
 #define HANSHIRO_LSM_DB_H_
 
@@ -157,6 +158,8 @@ class DB {
   const Options options_;
   const std::string dir_;
   const std::string tables_dir_;
+  // Declared before anything holding a memtable: destroyed after them.
+  memtable::BlockPool pool_;  // one memtable's worth of arena blocks, for the next
   std::unique_ptr<wal::Log> log_;
   sstable::BlockCache block_cache_;
   std::unique_ptr<TableCache> table_cache_;

@@ -242,10 +242,12 @@ TEST_F(DBTest, RetentionDropsWholeOldPartitionsAndLogsIt) {
   EXPECT_TRUE(db_->Get(MakeEvent(0, hour0).key, &got).IsNotFound());
   EXPECT_TRUE(db_->Get(MakeEvent(70, hour0 + 7 * kHourNs).key, &got).ok());
   // The retention records are index entries in the store.
-  auto it = db_->NewIterator(std::string(1, '\x03'), std::string(1, '\x04'));
   int logged = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->value().find("hanshiro.retention") != std::string_view::npos) ++logged;
+  {
+    auto it = db_->NewIterator(std::string(1, '\x03'), std::string(1, '\x04'));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().find("hanshiro.retention") != std::string_view::npos) ++logged;
+    }
   }
   EXPECT_EQ(logged, 7);
   Open(o);

@@ -16,6 +16,9 @@
 namespace hanshiro::lsm {
 
 struct Mem {
+  // pool (may be null) must outlive the Mem; the store owns one.
+  explicit Mem(memtable::BlockPool* pool) : records(pool), ids(pool) {}
+
   memtable::MemTable records;
   memtable::MemTable ids;
   int64_t created_ns = 0;  // monotonic clock

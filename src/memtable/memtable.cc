@@ -24,7 +24,7 @@ struct MemTable::Node {
   void SetNext(int level, Node* n) { next_[level].store(n, std::memory_order_release); }
 };
 
-MemTable::MemTable() {
+MemTable::MemTable(BlockPool* pool) : arena_(pool) {
   head_ = NewNode(0, {}, {}, kMaxHeight);
   for (int i = 0; i < kMaxHeight; ++i) {
     head_->SetNext(i, nullptr);

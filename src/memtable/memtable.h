@@ -31,7 +31,9 @@ class MemTable {
  public:
   static constexpr int kMaxHeight = 16;
 
-  MemTable();
+  // pool (optional) lends arena blocks and takes them back; it must outlive
+  // the memtable.
+  explicit MemTable(BlockPool* pool = nullptr);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 

@@ -123,6 +123,25 @@ TEST(MemTableTest, InterleavedOrderedBatchesStaySorted) {
   EXPECT_FALSE(table.Get(Cat("key", 999999), &value));
 }
 
+TEST(MemTableTest, APoolLendsBlocksToTheNextMemtable) {
+  BlockPool pool(Arena::kDefaultBlockBytes, 8);
+  const std::string value(1000, 'v');
+  {
+    MemTable table(&pool);
+    for (int i = 0; i < 10000; ++i) table.Add(i + 1, Cat("key", 1000000 + i), value);
+    EXPECT_EQ(pool.bytes(), 0u);
+  }
+  const size_t pooled = pool.bytes();
+  EXPECT_GE(pooled, 2 * Arena::kDefaultBlockBytes);  // ~10 MB of nodes went back
+  MemTable next(&pool);
+  for (int i = 0; i < 10000; ++i) next.Add(i + 1, Cat("key", 2000000 + i), value);
+  EXPECT_LT(pool.bytes(), pooled);  // taken again
+  std::string got;
+  ASSERT_TRUE(next.Get(Cat("key", 2000000 + 9999), &got));
+  EXPECT_EQ(got, value);  // reused memory holds the new nodes
+  EXPECT_FALSE(next.Get(Cat("key", 1000000), &got));
+}
+
 TEST(MemTableTest, ReadersRunWhileTheWriterAdds) {
   MemTable table;
   constexpr uint64_t kN = 50000;
