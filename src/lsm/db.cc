@@ -61,6 +61,13 @@ int64_t KeyTime(std::string_view key) {
   return static_cast<int64_t>(DecodeBigEndian64(key.data() + 1));
 }
 
+// Arena blocks of 1/16 of the memtable budget (64 KiB .. 4 MiB), so the two
+// arenas of an empty memtable take a small part of it.
+size_t ArenaBlockBytes(const Options& o) {
+  return std::clamp<size_t>(o.memtable_max_bytes / 16, size_t{64} << 10,
+                            memtable::Arena::kDefaultBlockBytes);
+}
+
 int64_t MonotonicUs(Clock* clock) { return clock->MonotonicNanos() / 1000; }
 
 Status CheckOptions(const Options& o) {
@@ -68,8 +75,9 @@ Status CheckOptions(const Options& o) {
       o.partition_window_ns != kDayNs) {
     return Status::InvalidArgument("partition_window_ns must be one hour, six hours or a day");
   }
-  if (o.memtable_max_entries == 0 || o.memtable_max_bytes == 0) {
-    return Status::InvalidArgument("memtable_max_entries and memtable_max_bytes must be > 0");
+  if (o.memtable_max_entries == 0 || o.memtable_max_bytes < (size_t{1} << 20)) {
+    return Status::InvalidArgument(
+        "memtable_max_entries must be > 0 and memtable_max_bytes at least 1 MiB");
   }
   if (o.table.block_size < 256 || o.table.block_size > sstable::kMaxRawBlockBytes / 2) {
     return Status::InvalidArgument("block_size must be between 256 bytes and 32 MiB");
@@ -93,22 +101,22 @@ DB::DB(const Options& options, std::string dir)
     : options_(options),
       dir_(std::move(dir)),
       tables_dir_(JoinPath(dir_, "tables")),
-      pool_(memtable::Arena::kDefaultBlockBytes,
-            options.memtable_max_bytes / memtable::Arena::kDefaultBlockBytes + 2),
+      pool_(ArenaBlockBytes(options), options.memtable_max_bytes / ArenaBlockBytes(options) + 2),
       block_cache_(options.block_cache_size),
       ids_(options.clock) {}
 
-Result<std::unique_ptr<DB>> DB::Open(const Options& options, const std::string& dir) {
+Result<std::unique_ptr<DB>> DB::Open(const Options& options, const std::string& dir,
+                                     const ReplayHook& hook) {
   HANSHIRO_RETURN_IF_ERROR(CheckOptions(options));
   std::unique_ptr<DB> db(new DB(options, dir));
-  HANSHIRO_RETURN_IF_ERROR(db->OpenFiles());
+  HANSHIRO_RETURN_IF_ERROR(db->OpenFiles(hook));
   db->bg_ = std::thread([p = db.get()] { p->BackgroundLoop(); });
   return db;
 }
 
 DB::~DB() { (void)Close(); }
 
-Status DB::OpenFiles() {
+Status DB::OpenFiles(const ReplayHook& hook) {
   Env* env = options_.env;
   HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, dir_));
   HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env, tables_dir_));
@@ -128,11 +136,12 @@ Status DB::OpenFiles() {
 
   // The log takes the directory's lock: only then may files be deleted.
   HANSHIRO_ASSIGN_OR_RETURN(std::optional<Version> stored, manifest::Load(env, dir_));
-  const uint64_t replay_from = stored ? stored->wal_position : 0;
+  const uint64_t mem_from = stored ? stored->wal_position : 0;
+  const uint64_t replay_from = hook.fn ? std::min(mem_from, hook.from) : mem_from;
   HANSHIRO_ASSIGN_OR_RETURN(
       log_, wal::Log::Open(wo, dir_, replay_from,
-                           [this](uint64_t seq, uint8_t kind, std::string_view payload) {
-                             return Replay(seq, kind, payload);
+                           [&](uint64_t seq, uint8_t kind, std::string_view payload) {
+                             return Replay(seq, kind, payload, mem_from, hook);
                            }));
   if (!stored) {
     Version v;
@@ -159,7 +168,10 @@ Status DB::RemoveOrphans() {
   return Status::OK();
 }
 
-Status DB::Replay(uint64_t seq, uint8_t kind, std::string_view payload) {
+Status DB::Replay(uint64_t seq, uint8_t kind, std::string_view payload, uint64_t mem_from,
+                  const ReplayHook& hook) {
+  if (hook.fn && seq >= hook.from) HANSHIRO_RETURN_IF_ERROR(hook.fn(seq, kind, payload));
+  if (seq < mem_from) return Status::OK();  // in a table already
   auto value = record::Decode(payload);
   if (!value.ok()) return value.status().WithContext(fmt::format("wal record seq {}", seq));
   const StorageKey key = StorageKey::For(*value);
@@ -173,8 +185,9 @@ Status DB::Replay(uint64_t seq, uint8_t kind, std::string_view payload) {
 }
 
 bool DB::MemFull() const {
-  return mem_->entries() >= options_.memtable_max_entries ||
-         mem_->bytes() >= options_.memtable_max_bytes;
+  // An empty memtable is never full, whatever its arena reserved.
+  return mem_->entries() > 0 && (mem_->entries() >= options_.memtable_max_entries ||
+                                 mem_->bytes() >= options_.memtable_max_bytes);
 }
 
 void DB::SwitchMemtable(std::unique_lock<std::mutex>& lock) {
@@ -341,7 +354,42 @@ std::unique_ptr<sstable::Iterator> DB::NewIterator(std::string lower, std::strin
   return NewNewestIterator(std::move(merged), std::move(upper));
 }
 
-std::unique_ptr<sstable::Iterator> DB::NewInternalIterator() const {
+namespace {
+
+// Skips entries older than min_seq.
+class SinceIterator final : public sstable::Iterator {
+ public:
+  SinceIterator(std::unique_ptr<sstable::Iterator> base, uint64_t min_seq)
+      : base_(std::move(base)), min_seq_(min_seq) {}
+  bool Valid() const override { return base_->Valid(); }
+  void SeekToFirst() override {
+    base_->SeekToFirst();
+    Skip();
+  }
+  void Seek(std::string_view t) override {
+    base_->Seek(t);
+    Skip();
+  }
+  void Next() override {
+    base_->Next();
+    Skip();
+  }
+  std::string_view key() const override { return base_->key(); }
+  uint64_t seq() const override { return base_->seq(); }
+  std::string_view value() const override { return base_->value(); }
+  Status status() const override { return base_->status(); }
+
+ private:
+  void Skip() {
+    while (base_->Valid() && base_->seq() < min_seq_) base_->Next();
+  }
+  std::unique_ptr<sstable::Iterator> base_;
+  const uint64_t min_seq_;
+};
+
+}  // namespace
+
+std::unique_ptr<sstable::Iterator> DB::NewInternalIterator(uint64_t min_seq) const {
   std::shared_ptr<Mem> mem, imm;
   std::shared_ptr<const Version> v;
   {
@@ -354,6 +402,7 @@ std::unique_ptr<sstable::Iterator> DB::NewInternalIterator() const {
   children.push_back(NewMemIterator(mem));
   if (imm) children.push_back(NewMemIterator(imm));
   for (const TableMeta& t : v->tables) {
+    if (t.max_seq < min_seq) continue;
     auto table = table_cache_->Get(t.number);
     if (!table.ok()) {
       children.push_back(std::make_unique<ErrorIterator>(table.status()));
@@ -361,7 +410,9 @@ std::unique_ptr<sstable::Iterator> DB::NewInternalIterator() const {
       children.push_back((*table)->NewIterator(false));
     }
   }
-  return NewMergingIterator(std::move(children));
+  auto merged = NewMergingIterator(std::move(children));
+  if (min_seq == 0) return merged;
+  return std::make_unique<SinceIterator>(std::move(merged), min_seq);
 }
 
 // ---------------------------------------------------------------------------

@@ -73,9 +73,17 @@ struct Stats {
   uint64_t wal_position = 0;  // of the installed manifest
 };
 
+// Sees the log's records from `from` on while the store opens (for what
+// lives beside the store and must catch up with the log, like vectors).
+struct ReplayHook {
+  uint64_t from = UINT64_MAX;
+  std::function<Status(uint64_t seq, uint8_t kind, std::string_view record)> fn;
+};
+
 class DB {
  public:
-  static Result<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir);
+  static Result<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir,
+                                          const ReplayHook& hook = {});
   // Closes (see Close) when not closed yet.
   ~DB();
   DB(const DB&) = delete;
@@ -104,8 +112,10 @@ class DB {
   // long scan out of the block cache.
   std::unique_ptr<sstable::Iterator> NewIterator(std::string lower = {}, std::string upper = {},
                                                  bool fill_cache = false) const;
-  // Every stored version, exact duplicates collapsed (for verify and tests).
-  std::unique_ptr<sstable::Iterator> NewInternalIterator() const;
+  // Every stored version with seq >= min_seq, exact duplicates collapsed
+  // (for verify, incremental work and tests). Tables holding only older
+  // records are not read.
+  std::unique_ptr<sstable::Iterator> NewInternalIterator(uint64_t min_seq = 0) const;
 
   // Turns the memtable into tables and waits until the manifest says so.
   Status Flush();
@@ -127,9 +137,10 @@ class DB {
 
  private:
   DB(const Options& options, std::string dir);
-  Status OpenFiles();
+  Status OpenFiles(const ReplayHook& hook);
   Status RemoveOrphans();
-  Status Replay(uint64_t seq, uint8_t kind, std::string_view payload);
+  Status Replay(uint64_t seq, uint8_t kind, std::string_view payload, uint64_t mem_from,
+                const ReplayHook& hook);
   Result<uint64_t> WriteInternal(std::span<const WriteRecord> records, bool may_stall,
                                  const ApplyFn& apply);
 

@@ -332,6 +332,22 @@ TEST_F(DBTest, SizeLimitFlushesAndConcurrentWritersAllLand) {
   ExpectModel("concurrent, reopened");
 }
 
+// A budget smaller than the arena blocks two empty memtables reserve must
+// not turn every write into a flush of nothing (or a livelock).
+TEST_F(DBTest, ASmallMemtableBudgetStillTakesManyWritesPerFlush) {
+  Options o = SmallOptions();
+  o.memtable_max_bytes = 1 << 20;
+  Open(o);
+  for (int i = 0; i < 100; ++i) Put(Events(i * 100, 100, kT0 + i * 100000, 1));
+  for (int i = 0; i < 500 && db_->stats().flushes < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const Stats s = db_->stats();
+  EXPECT_GE(s.flushes, 2u);    // 10000 records (with the id list): several MiB
+  EXPECT_LE(s.flushes, 50u);   // but not one per write
+  ExpectModel("small budget");
+}
+
 TEST_F(DBTest, BatchesApplyInLogOrder) {
   Open();
   std::mutex mu;

@@ -776,4 +776,18 @@ VerifyReport Log::Verify() {
   return report;
 }
 
+Result<Hash256> Log::StoredLeaf(uint64_t seq) const {
+  if (!options_.integrity) return Status::InvalidArgument("wal: integrity is off");
+  if (seq >= size()) return Status::InvalidArgument(fmt::format("wal: no record {} yet", seq));
+  std::vector<Hash256> out;
+  HANSHIRO_RETURN_IF_ERROR(ledger_->ReadEntries(0, seq, 1, &out));
+  return out[0];
+}
+
+Hash256 Log::RecordLeaf(uint64_t seq, uint8_t kind, std::string_view payload) {
+  std::string record;
+  AppendRecord(&record, seq, kind, payload);
+  return integrity::LeafHash(std::string_view(record).substr(kCrcSize));
+}
+
 }  // namespace hanshiro::wal

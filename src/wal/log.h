@@ -128,6 +128,12 @@ class Log {
   // checkpoint is not signed by this log's key.
   Result<integrity::ConsistencyProof> ProveConsistency(const integrity::Checkpoint& old_checkpoint);
 
+  // The leaf hash the ledger holds for record `seq` (< size()). Integrity
+  // only; thread-safe.
+  Result<Hash256> StoredLeaf(uint64_t seq) const;
+  // The leaf hash of a record, computed from its bytes as the log does.
+  static Hash256 RecordLeaf(uint64_t seq, uint8_t kind, std::string_view payload);
+
   // Recomputes every leaf and node from the stored bytes and compares with
   // the commit records, the ledger and the latest checkpoint.
   VerifyReport Verify();

@@ -1,0 +1,447 @@
+// End-to-end tests through the public API (include/hanshiro/db.h).
+#include "hanshiro/db.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "base/hex.h"
+#include "base/record.h"
+#include "engine/db_impl.h"
+#include "env/fault_injection_env.h"
+#include "env/test_dir.h"
+#include "integrity/checkpoint.h"
+#include "sstable/table.h"
+#include "sstable/table_builder.h"
+
+namespace hanshiro {
+namespace {
+
+constexpr int64_t kT0 = 1'700'000'000'000'000'000;
+
+Options TestOptions() {
+  Options o = Options::Balanced();
+  o.sync_on_write = false;
+  o.group_commit_delay_us = 0;
+  o.flush_interval_ms = 0;
+  o.compaction_interval_ms = 0;
+  return o;
+}
+
+Event MakeEvent(int i, std::vector<float> vec = {}) {
+  Event e;
+  e.event_time_ns = kT0 + int64_t{i} * 1'000'000;
+  e.type = EventType::Named(i % 2 ? EventTypeCode::kDnsQuery : EventTypeCode::kAuthentication);
+  e.source.host = "host-" + std::to_string(i % 3);
+  e.source.collector = "test";
+  e.raw_data = "event number " + std::to_string(i);
+  e.metadata = {{"user", "u" + std::to_string(i % 4)}, {"n", std::to_string(i)}};
+  e.vector = std::move(vec);
+  return e;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void Open(Options o = TestOptions()) {
+    db_.reset();
+    auto db = DB::Open(o, dir_.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+  }
+  engine::DBImpl* impl() { return static_cast<engine::DBImpl*>(db_.get()); }
+
+  ::hanshiro::testing::TestDir dir_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(EngineTest, EventsAreFoundByIdAfterFlushAndReopen) {
+  Open();
+  std::vector<Event> events;
+  for (int i = 0; i < 300; ++i) events.push_back(MakeEvent(i));
+  auto ids = db_->WriteBatch(events);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 300u);
+  for (size_t i = 1; i < ids->size(); ++i) EXPECT_LT((*ids)[i - 1], (*ids)[i]);  // time-ordered
+  auto check = [&](const char* at) {
+    for (size_t i = 0; i < ids->size(); i += 7) {
+      auto e = db_->Get((*ids)[i]);
+      ASSERT_TRUE(e.ok()) << at << ": " << e.status().ToString();
+      EXPECT_EQ(e->id, (*ids)[i]);
+      EXPECT_EQ(e->raw_data, events[i].raw_data);
+      EXPECT_EQ(e->metadata, events[i].metadata);
+      EXPECT_GT(e->ingest_time_ns, 0);  // set at write
+    }
+    EXPECT_TRUE(db_->Get(EventId(1, 2)).status().IsNotFound()) << at;
+  };
+  check("memtable");
+  ASSERT_TRUE(db_->Flush().ok());
+  check("flushed");
+  Open();
+  check("reopened");
+  EXPECT_EQ(db_->Stats().records, 300u);
+}
+
+TEST_F(EngineTest, ABadValueRefusesTheWholeBatchNamingIt) {
+  Open();
+  std::vector<Event> events = {MakeEvent(0), MakeEvent(1), MakeEvent(2)};
+  events[1].source.host = "\xff\xfe";  // not UTF-8
+  auto ids = db_->WriteBatch(events);
+  ASSERT_FALSE(ids.ok());
+  EXPECT_TRUE(ids.status().IsInvalidArgument());
+  EXPECT_NE(ids.status().message().find("value 1"), std::string::npos) << ids.status().message();
+  EXPECT_EQ(db_->Stats().records, 0u);
+  events[1].source.host = "fine";
+  events[2].event_time_ns = -5;
+  ids = db_->WriteBatch(events);
+  EXPECT_NE(ids.status().message().find("value 2"), std::string::npos) << ids.status().message();
+  EXPECT_TRUE(db_->WriteBatch({}).status().IsInvalidArgument());
+}
+
+TEST_F(EngineTest, ScanFiltersAndPagesThroughATimeRange) {
+  Open();
+  std::vector<Event> events;
+  for (int i = 0; i < 100; ++i) events.push_back(MakeEvent(i));
+  ASSERT_TRUE(db_->WriteBatch(events).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->WriteBatch({MakeEvent(100), MakeEvent(101)}).ok());  // memtable too
+  ScanQuery q;
+  q.from_ns = kT0 + 10 * 1'000'000;
+  q.to_ns = kT0 + 90 * 1'000'000;
+  q.host = "host-1";
+  q.metadata = {{"user", "u1"}};
+  q.limit = 2;
+  std::vector<std::string> got;
+  for (int page = 0; page < 100; ++page) {
+    auto p = db_->Scan(q);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    for (const Value& v : p->values) got.push_back(std::get<Event>(v).metadata.at("n"));
+    if (p->next_cursor.empty()) break;
+    q.cursor = p->next_cursor;
+  }
+  std::vector<std::string> want;
+  for (int i = 10; i < 90; ++i) {
+    if (i % 3 == 1 && i % 4 == 1) want.push_back(std::to_string(i));
+  }
+  EXPECT_EQ(got, want);
+  q.cursor = "nonsense";
+  EXPECT_TRUE(db_->Scan(q).status().IsInvalidArgument());
+  q.cursor.clear();
+  q.limit = 0;
+  EXPECT_TRUE(db_->Scan(q).status().IsInvalidArgument());
+  q = ScanQuery();
+  q.type = EventType::Named(EventTypeCode::kDnsQuery);
+  q.limit = 1000;
+  EXPECT_EQ(db_->Scan(q)->values.size(), 51u);
+}
+
+TEST_F(EngineTest, CodeArtifactsAndIndexEntriesSurviveReopen) {
+  Open();
+  CodeArtifact a;
+  a.first_seen_ns = kT0;
+  a.sha256.fill(0xab);
+  a.file_names = {"C:\\Temp\\dropper.exe"};
+  auto code = db_->WriteCode(a);
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  auto log = db_->Write(MakeEvent(1));
+  ASSERT_TRUE(log.ok());
+  auto entry = db_->CreateIndex("user", "alice", {*log});
+  ASSERT_TRUE(entry.ok());
+  EXPECT_TRUE(db_->CreateIndex("hanshiro.mine", "x", {}).status().IsInvalidArgument());
+  EXPECT_TRUE(db_->Get(*code).status().IsNotFound());  // an artifact, not an event
+  Open();
+  auto back = db_->GetCode(*code);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->file_names, a.file_names);
+  EXPECT_EQ(*db_->LookupIndex("user", "alice"), std::vector<EventId>{*entry});
+  EXPECT_TRUE(db_->LookupIndex("user", "bob")->empty());
+}
+
+TEST_F(EngineTest, SimilarIsExactFilteredAndSurvivesReopen) {
+  Open();
+  std::mt19937 rng(1);
+  std::normal_distribution<float> g;
+  std::vector<std::vector<float>> vecs;
+  std::vector<Event> events;
+  for (int i = 0; i < 200; ++i) {
+    std::vector<float> v(16);
+    for (float& x : v) x = g(rng);
+    vecs.push_back(v);
+    events.push_back(MakeEvent(i, v));
+  }
+  auto ids = db_->WriteBatch(events);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  CodeArtifact a;
+  a.first_seen_ns = kT0;
+  a.vector = vecs[5];
+  auto code = db_->WriteCode(a);
+  ASSERT_TRUE(code.ok());
+  // A wrong dimension is refused before anything is logged.
+  const uint64_t before = db_->Stats().records;
+  EXPECT_TRUE(db_->Write(MakeEvent(999, {1, 2, 3})).status().IsInvalidArgument());
+  EXPECT_EQ(db_->Stats().records, before);
+
+  auto check = [&](const char* at) {
+    auto hits = db_->FindSimilar(vecs[5], 3);
+    ASSERT_TRUE(hits.ok()) << at << ": " << hits.status().ToString();
+    ASSERT_EQ(hits->size(), 3u);
+    std::set<EventId> top2 = {(*hits)[0].id, (*hits)[1].id};
+    EXPECT_EQ(top2, (std::set<EventId>{(*ids)[5], *code})) << at;  // both identical to the query
+    EXPECT_NEAR((*hits)[0].score, 1.0f, 1e-5) << at;
+    SimilarFilter only_code;
+    only_code.kind = ValueKind::kCode;
+    auto codes = db_->FindSimilar(vecs[7], 5, only_code);
+    ASSERT_EQ(codes->size(), 1u) << at;
+    EXPECT_EQ((*codes)[0].id, *code);
+    SimilarFilter host;
+    host.host = "host-2";
+    auto on_host = db_->FindSimilar(vecs[5], 10, host);
+    ASSERT_EQ(on_host->size(), 10u) << at;
+    for (const SimilarHit& h : *on_host) EXPECT_EQ(db_->Get(h.id)->source.host, "host-2") << at;
+    EXPECT_EQ(db_->Stats().vectors, 201u) << at;
+  };
+  check("live");
+  ASSERT_TRUE(db_->Flush().ok());
+  Open();
+  check("reopened");
+  EXPECT_TRUE(db_->FindSimilar(std::vector<float>(3, 1.0f), 3).status().IsInvalidArgument());
+}
+
+// The crash between the log's acknowledgement and the vector store: the
+// record is logged, its vector never reached the store. Reopening replays it.
+TEST_F(EngineTest, VectorsMissingFromTheStoreAreReplayedFromTheLog) {
+  Open();
+  ASSERT_TRUE(db_->Write(MakeEvent(0, {1, 0, 0, 0})).ok());  // fixes the dimension
+  lsm::DB* store = impl()->store();
+  Event e = MakeEvent(1, {0, 1, 0, 0});
+  e.id = EventId::FromParts(1'700'000'000'000, 7, 7);
+  e.ingest_time_ns = kT0;
+  std::string rec;
+  ASSERT_TRUE(record::Encode(e, &rec).ok());
+  const std::string key(StorageKey::For(e).view());
+  const lsm::WriteRecord w{key, rec};
+  ASSERT_TRUE(store->Write({&w, 1}).ok());  // logged behind the vector store's back
+  auto hits = db_->FindSimilar(std::vector<float>{0, 1, 0, 0}, 1);
+  ASSERT_NE((*hits)[0].id, e.id);
+  Open();
+  hits = db_->FindSimilar(std::vector<float>{0, 1, 0, 0}, 1);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ((*hits)[0].id, e.id);
+  EXPECT_EQ(db_->Stats().vectors, 2u);
+}
+
+// Vectors whose records a power cut took from the log are dropped: a vector
+// exists only for an acknowledged (here: surviving) record.
+TEST_F(EngineTest, VectorsOfRecordsTheLogLostAreDropped) {
+  FaultInjectionEnv env(Env::Default());
+  Options o = TestOptions();
+  o.env = &env;
+  Open(o);
+  ASSERT_TRUE(db_->Write(MakeEvent(0, {1, 0})).ok());
+  ASSERT_TRUE(db_->Checkpoint().ok());  // durable up to here
+  auto lost = db_->WriteBatch({MakeEvent(1, {0, 1}), MakeEvent(2, {1, 1})});  // sync off
+  ASSERT_TRUE(lost.ok());
+  ASSERT_TRUE(env.SimulatePowerLoss().ok());
+  db_.reset();
+  Open(o);
+  EXPECT_EQ(db_->Stats().records, 1u);
+  EXPECT_EQ(db_->Stats().vectors, 1u);
+  auto hits = db_->FindSimilar(std::vector<float>{0, 1}, 5);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_TRUE(db_->Get((*hits)[0].id).ok());
+  // New vectors go on from there.
+  ASSERT_TRUE(db_->Write(MakeEvent(3, {0, 1})).ok());
+  EXPECT_EQ(db_->Stats().vectors, 2u);
+  db_.reset();
+}
+
+TEST_F(EngineTest, CorrelationLinksByHashNameStringAndVectorIncrementally) {
+  Open();
+  CodeArtifact a;
+  a.first_seen_ns = kT0;
+  for (size_t i = 0; i < 32; ++i) a.sha256[i] = static_cast<uint8_t>(i * 7 + 1);
+  a.file_names = {"C:\\Users\\Public\\svch0st.exe"};
+  a.strings = {"gate.php?id=", "Mozilla/5.0 (EvilBot)"};
+  a.vector = {1, 0, 0, 0};
+  auto code = db_->WriteCode(a);
+  ASSERT_TRUE(code.ok());
+  const std::string sha = HexEncode(std::string_view(reinterpret_cast<const char*>(a.sha256.data()), 32));
+  std::vector<Event> logs = {MakeEvent(0), MakeEvent(1), MakeEvent(2), MakeEvent(3),
+                             MakeEvent(4), MakeEvent(5, {0.99f, 0.1f, 0, 0}),
+                             MakeEvent(6, {0, 1, 0, 0})};
+  logs[0].raw_data = "blocked file hash=" + sha;
+  logs[1].metadata["sha"] = sha.substr(0, 16);
+  logs[2].raw_data = "process started: svch0st.exe -k netsvcs";
+  logs[3].raw_data = "GET /gate.php?id=42 HTTP/1.1 user-agent Mozilla/5.0 (EvilBot)";
+  logs[4].raw_data = "nothing to see, svchost.exe is fine";
+  auto ids = db_->WriteBatch(logs);
+  ASSERT_TRUE(ids.ok());
+  auto report = db_->Correlate();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->logs_examined, 7u);
+  EXPECT_EQ(report->artifacts_examined, 1u);
+  std::map<EventId, CorrelationReason> linked;
+  const auto links = db_->FindCorrelated(*code);
+  ASSERT_TRUE(links.ok());
+  for (const Correlation& c : *links) {
+    EXPECT_EQ(c.code_id, *code);
+    linked[c.log_id] = c.reason;
+  }
+  EXPECT_EQ(linked.size(), 5u);
+  EXPECT_EQ(linked[(*ids)[0]], CorrelationReason::kSha256);
+  EXPECT_EQ(linked[(*ids)[1]], CorrelationReason::kSha256Prefix);
+  EXPECT_EQ(linked[(*ids)[2]], CorrelationReason::kFileName);
+  EXPECT_EQ(linked[(*ids)[3]], CorrelationReason::kString);
+  EXPECT_EQ(linked[(*ids)[5]], CorrelationReason::kVector);
+  EXPECT_EQ(linked.count((*ids)[4]), 0u);
+  EXPECT_EQ(linked.count((*ids)[6]), 0u);
+  // The other direction.
+  auto of_log = db_->FindCorrelated((*ids)[2]);
+  ASSERT_EQ(of_log->size(), 1u);
+  EXPECT_EQ((*of_log)[0].code_id, *code);
+  // Incremental: nothing new, nothing examined; one new log, one examined.
+  report = db_->Correlate();
+  EXPECT_EQ(report->logs_examined, 0u);
+  EXPECT_EQ(report->links_added, 0u);
+  Event later = MakeEvent(7);
+  later.raw_data = "again " + sha;
+  ASSERT_TRUE(db_->Write(later).ok());
+  report = db_->Correlate();
+  EXPECT_EQ(report->logs_examined, 1u);
+  EXPECT_EQ(report->links_added, 1u);
+  // Links and the cursor survive a restart.
+  Open();
+  EXPECT_EQ(db_->FindCorrelated(*code)->size(), 6u);
+  EXPECT_EQ(db_->Correlate()->logs_examined, 0u);
+}
+
+TEST_F(EngineTest, ManualLinksGoBothWaysAndNameUnknownIds) {
+  Open();
+  CodeArtifact a;
+  a.first_seen_ns = kT0;
+  auto code = db_->WriteCode(a);
+  auto log = db_->Write(MakeEvent(1));
+  ASSERT_TRUE(db_->LinkCodeToLogs(*code, {*log}).ok());
+  Status s = db_->LinkCodeToLogs(*code, {EventId(9, 9)});
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.message().find(EventId(9, 9).ToString()), std::string::npos);
+  Open();
+  ASSERT_EQ(db_->FindCorrelated(*log)->size(), 1u);
+  EXPECT_EQ((*db_->FindCorrelated(*log))[0].reason, CorrelationReason::kManual);
+  EXPECT_EQ((*db_->FindCorrelated(*code))[0].log_id, *log);
+}
+
+TEST_F(EngineTest, VerifyChecksTablesAndProofsVerifyStandalone) {
+  Open();
+  std::vector<Event> events;
+  for (int i = 0; i < 50; ++i) events.push_back(MakeEvent(i));
+  auto ids = db_->WriteBatch(events);
+  ASSERT_TRUE(db_->Flush().ok());
+  VerifyResult v = db_->Verify();
+  EXPECT_TRUE(v.intact()) << v.error.ToString();
+  EXPECT_EQ(v.tree_size, 50u);
+  EXPECT_EQ(v.table_records, 50u);
+  auto proof = db_->Proof((*ids)[17]);
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  integrity::PublicKey key;
+  std::string raw;
+  ASSERT_TRUE(HexDecode(proof->public_key_hex, &raw));
+  std::copy(raw.begin(), raw.end(), key.begin());
+  EXPECT_TRUE(integrity::VerifyInclusionProof(proof->encoded, key, 1, proof->record).ok());
+  std::string altered = proof->record;
+  altered.back() ^= 1;
+  EXPECT_FALSE(integrity::VerifyInclusionProof(proof->encoded, key, 1, altered).ok());
+  EXPECT_TRUE(db_->Proof(EventId(4, 4)).status().IsNotFound());
+}
+
+// Someone rewrites a table with one record changed and every checksum
+// recomputed: the tree's leaf exposes it, located by sequence number.
+TEST_F(EngineTest, VerifyFindsARecordAlteredInATable) {
+  Open();
+  std::vector<Event> events;
+  for (int i = 0; i < 20; ++i) events.push_back(MakeEvent(i));
+  ASSERT_TRUE(db_->WriteBatch(events).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  const uint64_t number = impl()->store()->current()->tables[0].number;
+  db_.reset();
+  const std::string path = JoinPath(JoinPath(dir_.path(), "tables"), sstable::TableFileName(number));
+  std::vector<std::tuple<std::string, uint64_t, std::string>> entries;
+  {
+    auto table = sstable::Table::Open(Env::Default(), path, number, nullptr);
+    ASSERT_TRUE(table.ok());
+    auto it = (*table)->NewIterator();
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      entries.emplace_back(std::string(it->key()), it->seq(), std::string(it->value()));
+    }
+  }
+  std::get<2>(entries[3]).back() ^= 1;  // the last byte of a record
+  {
+    auto file = Env::Default()->NewWritableFile(path);
+    sstable::TableOptions options;
+    options.compression = sstable::Compression::kSnappy;
+    sstable::TableBuilder builder(options, file->get());
+    for (const auto& [k, s, v] : entries) ASSERT_TRUE(builder.Add(k, s, v).ok());
+    ASSERT_TRUE(builder.Finish().ok());
+  }
+  Open();
+  VerifyResult v = db_->Verify();
+  EXPECT_TRUE(v.error.IsIntegrityBroken()) << v.error.ToString();
+  EXPECT_NE(v.error.message().find("seq " + std::to_string(std::get<1>(entries[3]))), std::string::npos)
+      << v.error.message();
+}
+
+TEST_F(EngineTest, PresetsMatchTheirDescriptionsAndCanBeOverridden) {
+  const Options hp = Options::HighPerformance();
+  EXPECT_FALSE(hp.sync_on_write);
+  EXPECT_EQ(hp.max_batch_size, 2000u);
+  EXPECT_EQ(hp.group_commit_delay_us, 500u);
+  EXPECT_EQ(hp.wal_file_size, 2ull << 30);
+  EXPECT_EQ(hp.memtable_max_entries, 2'000'000u);
+  EXPECT_EQ(hp.memtable_max_bytes, size_t{1} << 30);
+  EXPECT_EQ(hp.compression, Compression::kNone);
+  EXPECT_EQ(hp.block_size, 128u << 10);
+  EXPECT_EQ(hp.bloom_bits_per_key, 10);
+  EXPECT_EQ(hp.index_interval, 256u);
+  EXPECT_EQ(hp.flush_interval_ms, 120'000u);
+  EXPECT_EQ(hp.compaction_interval_ms, 600'000u);
+  const Options b = Options::Balanced();
+  EXPECT_TRUE(b.sync_on_write);
+  EXPECT_EQ(b.max_batch_size, 100u);
+  EXPECT_EQ(b.group_commit_delay_us, 10'000u);
+  EXPECT_EQ(b.compression, Compression::kSnappy);
+  const Options m = Options::MaxDurability();
+  EXPECT_TRUE(m.sync_on_write);
+  EXPECT_EQ(m.group_commit_delay_us, 0u);
+  EXPECT_EQ(Options::FromPresetName("balanced")->max_batch_size, 100u);
+  EXPECT_TRUE(Options::FromPresetName("fast").status().IsInvalidArgument());
+  Options o = Options::HighPerformance();
+  o.sync_on_write = true;  // a preset is a starting point
+  o.env = nullptr;
+  o.memtable_max_bytes = 8 << 20;
+  Open(o);
+  ASSERT_TRUE(db_->Write(MakeEvent(1)).ok());
+}
+
+TEST_F(EngineTest, MetricsAreInPrometheusTextFormat) {
+  Open();
+  ASSERT_TRUE(db_->WriteBatch({MakeEvent(1), MakeEvent(2)}).ok());
+  ASSERT_TRUE(db_->Write(MakeEvent(3)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  const std::string text = db_->MetricsText();
+  EXPECT_NE(text.find("# TYPE hanshiro_events_written_total counter\nhanshiro_events_written_total 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hanshiro_write_batch_size_bucket{le=\"2\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("hanshiro_write_batch_size_count 2\n"), std::string::npos);
+  EXPECT_NE(text.find("hanshiro_flushes_total 1\n"), std::string::npos);
+  for (size_t start = 0; start < text.size();) {  // every line: comment or "name value"
+    const size_t end = text.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    const std::string line = text.substr(start, end - start);
+    EXPECT_TRUE(line.starts_with("# ") || line.find(' ') != std::string::npos) << line;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace hanshiro

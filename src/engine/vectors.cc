@@ -1,0 +1,185 @@
+#include "engine/vectors.h"
+
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/blake3.h"
+#include "base/coding.h"
+#include "vector/distance.h"
+
+namespace hanshiro::engine {
+
+namespace {
+
+const std::vector<float>* VectorOf(const Value& v) {
+  if (const auto* e = std::get_if<Event>(&v)) return &e->vector;
+  if (const auto* c = std::get_if<CodeArtifact>(&v)) return &c->vector;
+  return nullptr;
+}
+
+// "d128-cosine" -> (128, cosine); false for other names.
+bool ParseDirName(const std::string& name, uint32_t* dim, std::string* metric) {
+  if (name.size() < 3 || name[0] != 'd') return false;
+  const size_t dash = name.find('-');
+  if (dash == std::string::npos || dash == 1) return false;
+  uint64_t d = 0;
+  for (size_t i = 1; i < dash; ++i) {
+    if (name[i] < '0' || name[i] > '9' || d > 100000) return false;
+    d = d * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  *dim = static_cast<uint32_t>(d);
+  *metric = name.substr(dash + 1);
+  return true;
+}
+
+}  // namespace
+
+vector::RowMeta Vectors::MetaFor(const Value& value, uint64_t seq) {
+  vector::RowMeta m;
+  m.id = IdOf(value);
+  m.seq = seq;
+  m.time_ns = KeyTimeOf(value);
+  m.kind = static_cast<uint8_t>(KindOf(value));
+  if (const auto* e = std::get_if<Event>(&value)) {
+    m.event_type = static_cast<uint16_t>(e->type.code);
+    if (!e->source.host.empty()) m.host_hash = DecodeFixed64(blake3::Hash(e->source.host).view().data());
+  }
+  return m;
+}
+
+std::string Vectors::DirFor(uint32_t dim) const {
+  return JoinPath(root_, fmt::format("d{}-{}", dim, vector::MetricName(metric_)));
+}
+
+Result<std::unique_ptr<Vectors>> Vectors::Prepare(Env* env, const std::string& root, uint32_t dim,
+                                                  vector::Metric metric) {
+  std::unique_ptr<Vectors> v(new Vectors(env, root, metric));
+  if (!env->FileExists(root)) return v;
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(root));
+  uint32_t found = 0;
+  for (const std::string& name : names) {
+    uint32_t d = 0;
+    std::string m;
+    if (!ParseDirName(name, &d, &m)) continue;
+    if (found != 0) {
+      return Status::Corruption(fmt::format("{}: holds more than one collection", root));
+    }
+    if (m != vector::MetricName(metric)) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: the database's vectors use the {} metric, not {}", JoinPath(root, name), m,
+          vector::MetricName(metric)));
+    }
+    found = d;
+  }
+  if (found == 0) return v;
+  if (dim != 0 && dim != found) {
+    return Status::InvalidArgument(
+        fmt::format("the database's vectors have {} dimensions, not {}", found, dim));
+  }
+  // Opened once to learn where it ends; FinishOpen reopens it against the log.
+  HANSHIRO_ASSIGN_OR_RETURN(auto c, vector::Collection::Open(v->DirFor(found), found, metric,
+                                                             UINT64_MAX));
+  v->replay_from_ = c->open_report().next_seq;
+  v->dim_ = found;
+  return v;
+}
+
+Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
+  const std::vector<float>* vec = VectorOf(value);
+  if (vec == nullptr || vec->empty()) return Status::OK();
+  if (vec->size() != dim()) {
+    if (dim() != 0) {
+      return Status::Corruption(fmt::format(
+          "wal record seq {}: a {}-dimensional vector in a {}-dimensional database", seq,
+          vec->size(), dim()));
+    }
+    dim_ = static_cast<uint32_t>(vec->size());  // the first vector fixed it
+  }
+  pending_meta_.push_back(MetaFor(value, seq));
+  pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
+  return Status::OK();
+}
+
+Status Vectors::FinishOpen(uint64_t acknowledged) {
+  if (dim() == 0) return Status::OK();
+  std::lock_guard lock(create_mu_);
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env_, root_));
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env_, DirFor(dim())));
+  HANSHIRO_ASSIGN_OR_RETURN(owned_,
+                            vector::Collection::Open(DirFor(dim()), dim(), metric_, acknowledged));
+  const uint64_t next = owned_->open_report().next_seq;
+  size_t first = 0;
+  while (first < pending_meta_.size() && pending_meta_[first].seq < next) ++first;
+  for (size_t i = first; i < pending_meta_.size(); ++i) {
+    const auto row = std::span(pending_rows_).subspan(i * dim(), dim());
+    // A newer version of a value replaces the older one's vector.
+    if (owned_->Get(pending_meta_[i].id).ok()) (void)owned_->Remove(pending_meta_[i].id);
+    HANSHIRO_RETURN_IF_ERROR(owned_->Add(pending_meta_[i], row));
+  }
+  pending_meta_.clear();
+  pending_rows_.clear();
+  pending_rows_.shrink_to_fit();
+  collection_.store(owned_.get(), std::memory_order_release);
+  return Status::OK();
+}
+
+Status Vectors::Create(uint32_t dim, uint64_t acknowledged) {
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env_, root_));
+  HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env_, DirFor(dim)));
+  HANSHIRO_ASSIGN_OR_RETURN(owned_, vector::Collection::Open(DirFor(dim), dim, metric_, acknowledged));
+  dim_.store(dim, std::memory_order_release);
+  collection_.store(owned_.get(), std::memory_order_release);
+  return Status::OK();
+}
+
+Status Vectors::Check(std::span<const Value> values, uint64_t acknowledged) {
+  std::set<EventId> ids;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::vector<float>* vec = VectorOf(values[i]);
+    if (vec == nullptr || vec->empty()) continue;
+    if (vec->size() > vector::kMaxDim) {
+      return Status::InvalidArgument(fmt::format("value {}: vector: {} dimensions (at most {})", i,
+                                                 vec->size(), vector::kMaxDim));
+    }
+    if (dim() == 0) {
+      std::lock_guard lock(create_mu_);
+      if (dim() == 0) HANSHIRO_RETURN_IF_ERROR(Create(static_cast<uint32_t>(vec->size()), acknowledged));
+    }
+    if (vec->size() != dim()) {
+      return Status::InvalidArgument(fmt::format(
+          "value {}: vector: {} dimensions, but this database's vectors have {}", i, vec->size(),
+          dim()));
+    }
+    for (size_t j = 0; j < vec->size(); ++j) {
+      if (!std::isfinite((*vec)[j])) {
+        return Status::InvalidArgument(fmt::format("value {}: vector[{}] is not finite", i, j));
+      }
+    }
+    if (!ids.insert(IdOf(values[i])).second) {
+      return Status::InvalidArgument(
+          fmt::format("value {}: id {} carries a vector twice in one batch", i,
+                      IdOf(values[i]).ToString()));
+    }
+  }
+  return Status::OK();
+}
+
+Status Vectors::Add(std::span<const Value> values, uint64_t first_seq) {
+  vector::Collection* c = collection_.load(std::memory_order_acquire);
+  std::vector<vector::RowMeta> metas;
+  std::vector<float> rows;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::vector<float>* vec = VectorOf(values[i]);
+    if (vec == nullptr || vec->empty()) continue;
+    HANSHIRO_CHECK(c != nullptr);  // Check created it
+    metas.push_back(MetaFor(values[i], first_seq + i));
+    rows.insert(rows.end(), vec->begin(), vec->end());
+    if (c->Get(metas.back().id).ok()) HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id));
+  }
+  if (metas.empty()) return Status::OK();
+  return c->AddBatch(metas, rows);
+}
+
+}  // namespace hanshiro::engine

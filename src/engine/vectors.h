@@ -1,0 +1,79 @@
+// engine::Vectors: the database's one vector collection, for events and code
+// artifacts alike, in vectors/d<dim>-<metric>/ (docs/format/engine.md; the
+// chunk files are docs/format/vectors.md).
+//
+// Crash consistency with the log: rows are added in log order right after
+// their records enter the memtable; at open the collection keeps only rows
+// the log acknowledged, and the log's records from the collection's end on
+// are replayed into it. So after any crash a vector exists if and only if
+// its value is acknowledged.
+//
+// The dimension is fixed by the options or by the first vector written; the
+// collection's directory is created (durably) before that first record is
+// logged. Thread-safety: Check, Add and Search may run concurrently; Add is
+// called in log order by one thread at a time.
+#ifndef HANSHIRO_ENGINE_VECTORS_H_
+#define HANSHIRO_ENGINE_VECTORS_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hanshiro/env.h"
+#include "hanshiro/model.h"
+#include "vector/collection.h"
+
+namespace hanshiro::engine {
+
+class Vectors {
+ public:
+  // Finds the collection under `root` (at most one may exist). dim 0: any.
+  static Result<std::unique_ptr<Vectors>> Prepare(Env* env, const std::string& root, uint32_t dim,
+                                                  vector::Metric metric);
+
+  // Where the log must be replayed from to catch up (UINT64_MAX: nothing to do).
+  uint64_t replay_from() const { return replay_from_; }
+  // During the log's replay: remembers the value's vector, if it has one.
+  Status CollectReplay(uint64_t seq, const Value& value);
+  // After the log opened: keeps only acknowledged rows and adds what was
+  // collected and is missing.
+  Status FinishOpen(uint64_t acknowledged);
+
+  // Before logging a batch: every vector has the collection's dimension (or
+  // fixes it) and finite elements; no id carries two vectors. Names the
+  // batch index. May create the collection.
+  Status Check(std::span<const Value> values, uint64_t acknowledged);
+  // Adds the vectors of a logged batch whose first record has `first_seq`.
+  Status Add(std::span<const Value> values, uint64_t first_seq);
+
+  // Null until the first vector.
+  const vector::Collection* collection() const { return collection_.load(std::memory_order_acquire); }
+  uint32_t dim() const { return dim_.load(std::memory_order_acquire); }
+  vector::Metric metric() const { return metric_; }
+
+  static vector::RowMeta MetaFor(const Value& value, uint64_t seq);
+
+ private:
+  Vectors(Env* env, std::string root, vector::Metric metric)
+      : env_(env), root_(std::move(root)), metric_(metric) {}
+  std::string DirFor(uint32_t dim) const;
+  Status Create(uint32_t dim, uint64_t acknowledged);
+
+  Env* const env_;
+  const std::string root_;
+  const vector::Metric metric_;
+  std::mutex create_mu_;
+  std::atomic<uint32_t> dim_{0};
+  std::unique_ptr<vector::Collection> owned_;  // guarded by create_mu_ until published
+  std::atomic<vector::Collection*> collection_{nullptr};
+  uint64_t replay_from_ = UINT64_MAX;
+  std::vector<vector::RowMeta> pending_meta_;  // collected during replay
+  std::vector<float> pending_rows_;
+};
+
+}  // namespace hanshiro::engine
+
+#endif  // HANSHIRO_ENGINE_VECTORS_H_
