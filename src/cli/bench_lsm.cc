@@ -1,12 +1,7 @@
-// `hanshiro bench --workload ingest|get|scan`: the store (src/lsm) end to
-// end — record encoding, WAL with the integrity tree, memtable, flushes and
-// compactions — with realistic events: a random `payload_bytes` raw body, a
-// host, a type and a time-ordered id; event times nearly in order (writers
-// take turns on one clock), 1 ms apart.
+// `hanshiro bench --workload get|scan`: reads from the store (src/lsm) filled
+// with realistic events: a random `payload_bytes` raw body, a host, a type
+// and a time-ordered id; event times nearly in order, 1 ms apart.
 //
-//   ingest: `writers` threads × `batch`-event batches, sync off and on.
-//           Reports flushes, stalls and the peak RSS next to the memory
-//           budget (two memtables plus the block cache).
 //   get:    point gets by id (FindKey then Get) after flush and compaction,
 //           block cache large enough to hold the data and warmed first.
 //   scan:   one thread reading an event-time range (the whole data) through
@@ -114,59 +109,6 @@ Result<std::unique_ptr<lsm::DB>> FreshStore(const std::string& dir, const lsm::O
   return lsm::DB::Open(options, dir);
 }
 
-Status RunIngest(const BenchSettings& settings, bool sync, const EmitFn& emit) {
-  const uint64_t n = settings.events > 0 ? settings.events : 5'000'000;
-  const int writers = settings.writers > 0 ? settings.writers : 20;
-  const size_t batch = settings.batch > 0 ? settings.batch : 2000;
-  lsm::Options options;
-  options.sync_on_write = sync;
-  options.max_batch_size = batch;
-  options.wal_file_size = 1ull << 30;
-  options.l0_compaction_trigger = 4;
-  const std::string dir = settings.scratch_dir + "/ingest";
-  std::vector<double> rates;
-  FillResult last;
-  for (int run = 0; run <= std::max(1, settings.runs); ++run) {  // run 0 warms up, on n/5
-    HANSHIRO_ASSIGN_OR_RETURN(auto db, FreshStore(dir, options));
-    HANSHIRO_ASSIGN_OR_RETURN(FillResult r,
-                              Fill(db.get(), run == 0 ? n / 5 : n, writers, batch,
-                                   settings.payload_bytes, false));
-    HANSHIRO_RETURN_IF_ERROR(db->Close());
-    if (run > 0) {
-      rates.push_back(static_cast<double>(n) / r.seconds);
-      last = std::move(r);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  std::sort(rates.begin(), rates.end());
-  const double budget_mb =
-      static_cast<double>(2 * options.memtable_max_bytes + options.block_cache_size) / (1 << 20);
-  BenchLine line;
-  line.Add("workload", std::string("ingest"))
-      .Add("store", std::string("lsm"))
-      .Add("events", n)
-      .Add("writers", static_cast<uint64_t>(writers))
-      .Add("batch", static_cast<uint64_t>(batch))
-      .Add("payload_bytes", static_cast<uint64_t>(settings.payload_bytes))
-      .Add("sync", sync)
-      .Add("integrity", true)
-      .Add("flushes", last.stats.flushes)
-      .Add("compactions", last.stats.compactions)
-      .Add("trivial_moves", last.stats.trivial_moves)
-      .Add("stalls", last.stats.stalls)
-      .Add("stall_us", last.stats.stall_us)
-      .Add("runs", static_cast<uint64_t>(rates.size()))
-      .Add("events_per_s", rates[rates.size() / 2])
-      .Add("min_events_per_s", rates.front())
-      .Add("max_events_per_s", rates.back())
-      .Add("budget_mb", budget_mb)
-      .Add("rss_peak_mb", PeakRssMb())
-      .Add("rss_mb", RssMb());
-  emit(line);
-  return Status::OK();
-}
-
 // A store of n events, flushed and compacted; the ids written.
 Result<std::unique_ptr<lsm::DB>> FilledStore(const BenchSettings& settings, const std::string& dir,
                                              const lsm::Options& options, uint64_t n,
@@ -180,11 +122,6 @@ Result<std::unique_ptr<lsm::DB>> FilledStore(const BenchSettings& settings, cons
 }
 
 }  // namespace
-
-Status RunIngestWorkload(const BenchSettings& settings, const EmitFn& emit) {
-  HANSHIRO_RETURN_IF_ERROR(RunIngest(settings, /*sync=*/false, emit));
-  return RunIngest(settings, /*sync=*/true, emit);
-}
 
 Status RunGetWorkload(const BenchSettings& settings, const EmitFn& emit) {
   const uint64_t n = settings.events > 0 ? settings.events : 1'000'000;
