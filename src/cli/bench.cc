@@ -88,6 +88,42 @@ void PrintHuman(const BenchLine& line) {
   std::fflush(stdout);
 }
 
+std::string Field(const BenchLine& line, std::string_view name) {
+  for (const auto& [n, v] : line.fields()) {
+    if (n == name) return Unquote(v);
+  }
+  return "";
+}
+
+// The summary at the end of a human run, one row per line, like the seed's
+// table: the headline figure, then the settings that qualify it.
+void PrintTable(const std::vector<BenchLine>& lines) {
+  std::printf("\n%-20s %-28s %s\n", "workload", "result", "settings");
+  for (const BenchLine& line : lines) {
+    std::string result;
+    if (!Field(line, "skipped").empty()) {
+      result = "skipped";
+    } else if (!Field(line, "events_per_s").empty()) {
+      result = fmt::format("{:.0f} events/s", std::stod(Field(line, "events_per_s")));
+    } else if (!Field(line, "vectors_per_s").empty()) {
+      result = fmt::format("{:.0f} vectors/s", std::stod(Field(line, "vectors_per_s")));
+    } else if (!Field(line, "qps").empty()) {
+      result = fmt::format("{:.0f} q/s, recall {}", std::stod(Field(line, "qps")), Field(line, "recall"));
+    } else if (!Field(line, "p50_us").empty()) {
+      result = fmt::format("p50 {} us, p99 {} us", Field(line, "p50_us"), Field(line, "p99_us"));
+    }
+    if (!Field(line, "hanshiro_ratio").empty()) result += " (ours ×" + Field(line, "hanshiro_ratio") + ")";
+    std::string settings;
+    for (const char* name : {"events", "n", "writers", "batch", "payload_bytes", "sync", "integrity",
+                             "flushes", "dim", "k", "ef", "threads"}) {
+      const std::string v = Field(line, name);
+      if (!v.empty()) settings += fmt::format("{}={} ", name, v);
+    }
+    std::printf("%-20s %-28s %s\n", Field(line, "workload").c_str(), result.c_str(), settings.c_str());
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 Status RunBench(const BenchSettings& settings) {
@@ -115,12 +151,14 @@ Status RunBench(const BenchSettings& settings) {
     return Status::InvalidArgument(fmt::format("bench: unknown workload '{}' (available: all, {})",
                                                settings.workload, names));
   }
+  std::vector<BenchLine> lines;
   const EmitFn emit = [&](const BenchLine& line) {
     if (settings.json) {
       std::printf("%s\n", line.ToJson().c_str());
       std::fflush(stdout);
     } else {
       PrintHuman(line);
+      lines.push_back(line);
     }
   };
   for (const Workload& w : kWorkloads) {
@@ -128,6 +166,7 @@ Status RunBench(const BenchSettings& settings) {
       HANSHIRO_RETURN_IF_ERROR(w.run(settings, emit));
     }
   }
+  if (!settings.json) PrintTable(lines);
   return Status::OK();
 }
 
