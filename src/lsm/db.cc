@@ -269,15 +269,13 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
   return first;
 }
 
+DB::ReadState DB::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return {mem_, imm_, version_};
+}
+
 Status DB::Get(std::string_view key, std::string* record, uint64_t* seq) const {
-  std::shared_ptr<Mem> mem, imm;
-  std::shared_ptr<const Version> v;
-  {
-    std::lock_guard lock(mu_);
-    mem = mem_;
-    imm = imm_;
-    v = version_;
-  }
+  const auto [mem, imm, v] = Snapshot();
   for (const Mem* m : {mem.get(), imm.get()}) {
     if (m != nullptr && m->records.Get(key, record, seq)) return Status::OK();
   }
@@ -306,14 +304,7 @@ Status DB::Get(std::string_view key, std::string* record, uint64_t* seq) const {
 
 Result<std::optional<std::string>> DB::FindKey(std::string_view id) const {
   if (id.size() != 16) return Status::InvalidArgument("an id is 16 bytes");
-  std::shared_ptr<Mem> mem, imm;
-  std::shared_ptr<const Version> v;
-  {
-    std::lock_guard lock(mu_);
-    mem = mem_;
-    imm = imm_;
-    v = version_;
-  }
+  const auto [mem, imm, v] = Snapshot();
   for (const Mem* m : {mem.get(), imm.get()}) {
     if (m == nullptr) continue;
     if (auto key = m->FindKey(id)) return key;
@@ -329,14 +320,7 @@ Result<std::optional<std::string>> DB::FindKey(std::string_view id) const {
 
 std::unique_ptr<sstable::Iterator> DB::NewIterator(std::string lower, std::string upper,
                                                    bool fill_cache) const {
-  std::shared_ptr<Mem> mem, imm;
-  std::shared_ptr<const Version> v;
-  {
-    std::lock_guard lock(mu_);
-    mem = mem_;
-    imm = imm_;
-    v = version_;
-  }
+  const auto [mem, imm, v] = Snapshot();
   std::vector<std::unique_ptr<sstable::Iterator>> children;
   children.push_back(NewMemIterator(mem));
   if (imm) children.push_back(NewMemIterator(imm));
@@ -390,14 +374,7 @@ class SinceIterator final : public sstable::Iterator {
 }  // namespace
 
 std::unique_ptr<sstable::Iterator> DB::NewInternalIterator(uint64_t min_seq) const {
-  std::shared_ptr<Mem> mem, imm;
-  std::shared_ptr<const Version> v;
-  {
-    std::lock_guard lock(mu_);
-    mem = mem_;
-    imm = imm_;
-    v = version_;
-  }
+  const auto [mem, imm, v] = Snapshot();
   std::vector<std::unique_ptr<sstable::Iterator>> children;
   children.push_back(NewMemIterator(mem));
   if (imm) children.push_back(NewMemIterator(imm));

@@ -136,6 +136,13 @@ class DB {
   const std::string& dir() const { return dir_; }
 
  private:
+  // What a read sees: the memtables and the version, taken together.
+  struct ReadState {
+    std::shared_ptr<const Mem> mem, imm;
+    std::shared_ptr<const Version> version;
+  };
+  ReadState Snapshot() const;
+
   DB(const Options& options, std::string dir);
   Status OpenFiles(const ReplayHook& hook);
   Status RemoveOrphans();
