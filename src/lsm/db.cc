@@ -635,7 +635,9 @@ Status DB::RunRetention() {
     d.max_seq = std::max(d.max_seq, t.max_seq);
     d.dropped_at_ns = now;
   }
-  for (const auto& [partition, d] : drops) {
+  for (const auto& drop : drops) {
+    const int64_t partition = drop.first;  // named: lambdas below capture it
+    const DroppedPartition& d = drop.second;
     // First the log: a crash after it and before the manifest only repeats
     // the drop; the other order could lose records without a trace.
     IndexEntry entry;
