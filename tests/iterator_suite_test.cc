@@ -85,6 +85,7 @@ class IteratorSuite : public ::testing::TestWithParam<Source> {
         lsm::Options options;
         options.sync_on_write = false;
         options.table.block_size = 2048;
+        options.l0_compaction_trigger = 1000;  // keep the four overlapping tables
         auto db = lsm::DB::Open(options, dir_.path());
         ASSERT_TRUE(db.ok());
         db_ = std::move(db).value();

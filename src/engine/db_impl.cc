@@ -437,7 +437,9 @@ Result<std::vector<SimilarHit>> DBImpl::FindSimilar(std::span<const float> query
 Result<CorrelateReport> DBImpl::Correlate() {
   std::lock_guard lock(correlate_mu_);
   CorrelateReport report;
-  const uint64_t end = store_->log()->size();
+  // Not the log's size: records it committed may still be on their way
+  // into the memtable, and the cursor must not pass them unread.
+  const uint64_t end = store_->applied();
   const vector::Collection* c = vectors_->collection();
   const bool cosine = vectors_->metric() == vector::Metric::kCosine;
   std::vector<Correlation> found;

@@ -143,6 +143,11 @@ Status DB::OpenFiles(const ReplayHook& hook) {
                            [&](uint64_t seq, uint8_t kind, std::string_view payload) {
                              return Replay(seq, kind, payload, mem_from, hook);
                            }));
+  if (stored && stored->wal_position > log_->size()) {
+    return Status::Corruption(fmt::format(
+        "{}: tables hold records below seq {} but the log ends at seq {} [MAN-7]",
+        JoinPath(dir_, manifest::kFileName), stored->wal_position, log_->size()));
+  }
   if (!stored) {
     Version v;
     v.edit = 1;
@@ -408,7 +413,8 @@ Status DB::Flush() {
     SwitchMemtable(lock);
     const uint64_t target = switches_;
     cv_.wait(lock, [&] { return flushed_ >= target || !bg_error_.ok() || shutting_down_; });
-    return flushed_ >= target ? Status::OK() : bg_error_;
+    if (flushed_ >= target) return Status::OK();
+    return bg_error_.ok() ? Status::InvalidArgument("the store is closed") : bg_error_;
   }
 }
 
@@ -458,11 +464,12 @@ void DB::BackgroundLoop() {
                NeedsCompaction(*version_, options_.l0_compaction_trigger)) {
       const uint64_t ticket = compact_requested_;
       const bool force = ticket > compact_done_ || interval_due;
+      bool complete = true;
       lock.unlock();
-      s = RunCompactions(force);
+      s = RunCompactions(force, &complete);
       if (s.ok() && interval_due && options_.retention_ns > 0) s = RunRetention();
       lock.lock();
-      if (s.ok()) compact_done_ = ticket;
+      if (s.ok() && complete) compact_done_ = ticket;
       last_compaction = options_.clock->MonotonicNanos();
     } else if (retention_requested_ > retention_done_) {
       const uint64_t ticket = retention_requested_;
@@ -478,6 +485,12 @@ void DB::BackgroundLoop() {
       }
       if (compaction_interval > 0) {
         wait_ns = std::min(wait_ns, last_compaction + compaction_interval - now);
+      }
+      if (!pending_deletes_.empty()) {
+        lock.unlock();
+        DeleteObsoleteTables(/*all=*/false);
+        lock.lock();
+        wait_ns = std::min<int64_t>(wait_ns, 100'000'000);  // look again soon
       }
       if (wait_ns == INT64_MAX) {
         cv_.wait(lock);
@@ -562,6 +575,10 @@ Status DB::FlushImmutable() {
   std::vector<TableMeta> outputs;
   uint64_t bytes = 0;
   HANSHIRO_RETURN_IF_ERROR(WriteTables(it.get(), 0, &outputs, &bytes));
+  // The manifest will say the log need not be replayed below wal_position:
+  // with sync off, the log must first be durable that far, or a power cut
+  // could leave tables holding records the log no longer has.
+  if (!options_.sync_on_write) HANSHIRO_RETURN_IF_ERROR(log_->Sync());
   auto next = std::make_shared<Version>(*current());
   next->tables.insert(next->tables.end(), outputs.begin(), outputs.end());
   next->wal_position = std::max(next->wal_position, wal_position);
@@ -573,7 +590,8 @@ Status DB::FlushImmutable() {
   return Status::OK();
 }
 
-Status DB::RunCompactions(bool force) {
+Status DB::RunCompactions(bool force, bool* complete) {
+  *complete = true;
   // Each round either moves or merges something, so this ends.
   while (auto plan = PickCompaction(*current(), options_.l0_compaction_trigger, force)) {
     const int64_t start = MonotonicUs(options_.clock);
@@ -608,8 +626,12 @@ Status DB::RunCompactions(bool force) {
     stats_.compaction_bytes_read += read;
     stats_.compaction_bytes_written += written;
     stats_.compaction_us += static_cast<uint64_t>(MonotonicUs(options_.clock) - start);
-    // A flush waiting behind a long compaction would stall writers.
-    if (imm_ != nullptr) break;
+    // A flush waiting behind a long compaction would stall writers: let it
+    // go first, and come back.
+    if (imm_ != nullptr) {
+      *complete = PickCompaction(*version_, options_.l0_compaction_trigger, force) == std::nullopt;
+      break;
+    }
   }
   return Status::OK();
 }
@@ -684,16 +706,36 @@ Status DB::InstallVersion(std::shared_ptr<Version> next, const std::vector<uint6
   next->next_table = next_table_.load();
   next->Sort();
   HANSHIRO_RETURN_IF_ERROR(manifest::Install(options_.env, dir_, *next));
+  std::shared_ptr<const Version> old;
   {
     std::lock_guard lock(mu_);
-    version_ = std::move(next);
+    old = std::exchange(version_, std::move(next));
   }
-  for (const uint64_t number : obsolete) {
-    table_cache_->Evict(number);
-    // A file left behind is an orphan: the next open deletes it.
-    (void)options_.env->RemoveFile(JoinPath(tables_dir_, sstable::TableFileName(number)));
-  }
+  if (!obsolete.empty()) pending_deletes_.push_back({old, obsolete});
+  old.reset();
+  DeleteObsoleteTables(/*all=*/false);
   return Status::OK();
+}
+
+void DB::DeleteObsoleteTables(bool all) {
+  // A reader may still hold an older version listing the tables and not
+  // have opened them yet: a table goes once its version and every older
+  // one are gone. (A file left behind by a crash is an orphan: the next
+  // open deletes it.)
+  size_t done = 0;
+  while (done < pending_deletes_.size() && (all || pending_deletes_[done].version.expired())) {
+    for (const uint64_t number : pending_deletes_[done].tables) {
+      table_cache_->Evict(number);
+      (void)options_.env->RemoveFile(JoinPath(tables_dir_, sstable::TableFileName(number)));
+    }
+    ++done;
+  }
+  pending_deletes_.erase(pending_deletes_.begin(), pending_deletes_.begin() + static_cast<ptrdiff_t>(done));
+}
+
+uint64_t DB::applied() const {
+  std::lock_guard lock(write_mu_);
+  return applied_;
 }
 
 std::shared_ptr<const Version> DB::current() const {
@@ -709,6 +751,7 @@ Status DB::Close() {
     cv_.notify_all();
   }
   if (bg_.joinable()) bg_.join();
+  if (table_cache_) DeleteObsoleteTables(/*all=*/true);
   return log_ ? log_->Close() : Status::OK();
 }
 

@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/id_generator.h"
 #include "lsm/mem.h"
@@ -131,6 +132,9 @@ class DB {
 
   Stats stats() const;
   std::shared_ptr<const Version> current() const;
+  // Every record below this sequence number is in a memtable or a table
+  // (the log may have committed more, still being applied).
+  uint64_t applied() const;
   wal::Log* log() const { return log_.get(); }
   const wal::RecoveryReport& recovery() const { return log_->recovery(); }
   const std::string& dir() const { return dir_; }
@@ -165,7 +169,11 @@ class DB {
   // at the target size (never between versions of a key).
   Status WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>* out,
                      uint64_t* bytes);
-  Status RunCompactions(bool force);
+  // *complete is false when it stopped early for a pending flush.
+  Status RunCompactions(bool force, bool* complete);
+  // Deletes the files of replaced tables no reader can reach any more (or
+  // all of them, at close). Background thread (or Close) only.
+  void DeleteObsoleteTables(bool all);
   Status RunRetention();
   // Installs `next` (the manifest, then in memory) and deletes `obsolete`.
   // Background thread only.
@@ -198,7 +206,14 @@ class DB {
   uint64_t retention_requested_ = 0, retention_done_ = 0;
   uint64_t switches_ = 0, flushed_ = 0;  // memtables made immutable / flushed
   Stats stats_;                    // guarded by mu_ (counters)
-  std::mutex write_mu_;            // one memtable writer at a time
+  // Replaced tables waiting for the versions that list them to go; oldest
+  // first. Background thread (and Close) only.
+  struct PendingDelete {
+    std::weak_ptr<const Version> version;
+    std::vector<uint64_t> tables;
+  };
+  std::vector<PendingDelete> pending_deletes_;
+  mutable std::mutex write_mu_;    // one memtable writer at a time
   std::condition_variable apply_cv_;
   uint64_t applied_ = 0;           // guarded by write_mu_: records below are in a memtable
   std::atomic<uint64_t> next_table_{1};

@@ -31,6 +31,10 @@ Result<std::shared_ptr<Table>> Table::Open(Env* env, const std::string& path, ui
 Status Table::ReadBlock(const BlockHandle& handle, std::string_view what,
                         std::string* contents) const {
   auto where = [&] { return fmt::format("{}: {} at offset {}", name_, what, handle.offset); };
+  if (handle.size > file_size_ || handle.offset > file_size_ - handle.size ||
+      file_size_ - handle.size - handle.offset < kBlockTrailerSize) {
+    return Status::Corruption(where() + ": outside the file [SST-2]");
+  }
   std::string buf(handle.size + kBlockTrailerSize, '\0');
   std::string_view got;
   Status s = file_->Read(handle.offset, buf.size(), &got, buf.data());
@@ -75,6 +79,15 @@ Status Table::ReadSections() {
   HANSHIRO_ASSIGN_OR_RETURN(footer_, Footer::Decode(got, name_));
   const Footer& f = footer_;
 
+  // [SST-2]: every handle lies inside the file before the footer (checked
+  // without overflow before any sum below is trusted).
+  const uint64_t body = file_size_ - kFooterSize;
+  for (const BlockHandle* h : {&f.ids, &f.id_index, &f.filter, &f.index}) {
+    if (h->size > body || h->size + kBlockTrailerSize > body ||
+        h->offset > body - h->size - kBlockTrailerSize) {
+      return bad("a section lies outside the file [SST-2]");
+    }
+  }
   // [SST-2], [SST-3]: the sections' places follow from the counts.
   const uint64_t n = f.id_block_entries;
   id_blocks_ = (f.entries + n - 1) / n;
@@ -82,7 +95,8 @@ Status Table::ReadSections() {
   const uint64_t ids_size =
       (id_blocks_ - 1) * (n * kIdEntrySize + kBlockTrailerSize) + last * kIdEntrySize +
       kBlockTrailerSize;
-  if (f.data_blocks > file_size_ / kIndexEntrySize || f.entries > file_size_ ||
+  if (f.data_blocks > file_size_ / kIndexEntrySize || f.entries > file_size_ / kIdEntrySize ||
+      f.filter.size < 9 ||
       f.ids.size != ids_size || f.id_index.size != id_blocks_ * kIdSize ||
       f.id_index.offset != f.ids.offset + f.ids.size || f.filter.offset != HandleEnd(f.id_index) ||
       f.index.offset != HandleEnd(f.filter) || f.index.size != f.data_blocks * kIndexEntrySize ||
@@ -112,8 +126,9 @@ Status Table::ReadSections() {
   }
   if (expect != f.ids.offset) return bad("data blocks do not end where ids begin [SST-2]");
   if (IndexKey(f.data_blocks - 1) != f.max_key) return bad("last index key is not max_key [SST-5]");
+  if (filter_.size() < 9) return bad("filter shorter than 9 bytes [SST-5]");
   const auto k = static_cast<uint8_t>(filter_.back());
-  if (filter_.size() < 9 || k < 1 || k > 30) return bad("filter size or k [SST-5]");
+  if (k < 1 || k > 30) return bad("filter k [SST-5]");
   return Status::OK();
 }
 

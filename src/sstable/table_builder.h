@@ -4,8 +4,8 @@
 // in memory (about 33 bytes per entry), so memory is bounded by the table's
 // size; callers cut tables at a target size.
 //
-// The file is written but not synced or renamed: Finish syncs it; the caller
-// renames it into place. Not thread-safe.
+// Tables are written under their final name: Finish syncs and closes the
+// file; a manifest makes the table live. Not thread-safe.
 #ifndef HANSHIRO_SSTABLE_TABLE_BUILDER_H_
 #define HANSHIRO_SSTABLE_TABLE_BUILDER_H_
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
 
@@ -224,6 +225,32 @@ TEST_F(TableCorruptionTest, EverySectionFlipIsDetected) {
     }
     EXPECT_TRUE(s.IsCorruption()) << what << ": " << s.ToString();
     EXPECT_NE(s.message().find("table 000009"), std::string::npos) << s.message();
+  }
+}
+
+// Footers with a valid checksum but fields that do not add up (a writer bug
+// or a crafted file): refused at open, never read out of bounds.
+TEST_F(TableCorruptionTest, CraftedFootersAreRefused) {
+  const std::vector<std::pair<const char*, std::function<void(Footer*)>>> edits = {
+      {"filter of 3 bytes", [](Footer* f) { f->filter.size = 3; }},
+      {"filter of 0 bytes", [](Footer* f) { f->filter.size = 0; }},
+      {"filter size wraps", [](Footer* f) { f->filter.size = UINT64_MAX - 3; }},
+      {"index past the end", [](Footer* f) { f->index.offset = UINT64_MAX - 10; }},
+      {"index size wraps", [](Footer* f) { f->index.size = UINT64_MAX; }},
+      {"ids overlap the data", [](Footer* f) { f->ids.offset -= 10; }},
+      {"huge entry count", [](Footer* f) { f->entries = UINT64_MAX / 2; }},
+      {"huge block count", [](Footer* f) { f->data_blocks = UINT64_MAX / 8; }},
+      {"other id interval", [](Footer* f) { f->id_block_entries = 7; }},
+  };
+  for (const auto& [what, edit] : edits) {
+    Footer f = *Footer::Decode(std::string_view(bytes_).substr(bytes_.size() - kFooterSize), "t");
+    edit(&f);
+    std::string b = bytes_.substr(0, bytes_.size() - kFooterSize);
+    f.EncodeTo(&b);
+    Write(b);
+    auto t = Open();
+    ASSERT_FALSE(t.ok()) << what;
+    EXPECT_TRUE(t.status().IsCorruption()) << what << ": " << t.status().ToString();
   }
 }
 

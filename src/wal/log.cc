@@ -11,7 +11,7 @@
 namespace hanshiro::wal {
 
 struct Log::Writer {
-  enum class Control { kNone, kCheckpoint, kClose };
+  enum class Control { kNone, kCheckpoint, kSync, kClose };
   std::span<const Entry> entries;
   Control control = Control::kNone;
   uint64_t first_seq = 0;
@@ -621,8 +621,10 @@ Status Log::RunControl(Writer* w) {
     HANSHIRO_ASSIGN_OR_RETURN(w->checkpoint, SignAndStore());
     return Status::OK();
   }
-  // kClose. A log that opened broken has no segment open.
+  // A log that opened broken has no segment open.
   if (file_ == nullptr) return Status::OK();
+  if (w->control == Writer::Control::kSync) return file_->Sync();
+  // kClose.
   Status s = options_.integrity ? SignAndStore().status() : file_->Sync();
   Status c = file_->Close();
   if (s.ok()) s = c;
@@ -637,6 +639,12 @@ Result<integrity::Checkpoint> Log::Checkpoint() {
   std::optional<integrity::Checkpoint> cp;
   HANSHIRO_RETURN_IF_ERROR(Submit(w, &cp).status());
   return *cp;
+}
+
+Status Log::Sync() {
+  Writer* w = AcquireWriter();
+  w->control = Writer::Control::kSync;
+  return Submit(w, nullptr).status();
 }
 
 std::optional<integrity::Checkpoint> Log::LatestCheckpoint() const {

@@ -118,6 +118,10 @@ class Log {
   // Makes everything written durable and signs the current tree head
   // (integrity/CHECKPOINT). InvalidArgument without integrity.
   Result<integrity::Checkpoint> Checkpoint();
+  // Makes every record acknowledged so far durable (an fsync of the live
+  // segment; earlier ones were synced when they were closed), without
+  // signing a checkpoint.
+  Status Sync();
   // The latest signed tree head, if any.
   std::optional<integrity::Checkpoint> LatestCheckpoint() const;
   // An inclusion proof for record `seq` against the latest checkpoint
