@@ -172,12 +172,21 @@ Status Table::Get(std::string_view key, std::string* value, uint64_t* seq) const
       !BloomMayContain(filter_, BloomHash(key.substr(9, kIdSize)))) {
     return Status::NotFound("");
   }
-  auto it = NewIterator();
-  it->Seek(key);
-  if (!it->Valid()) return it->status().ok() ? Status::NotFound("") : it->status();
-  if (it->key() != key) return Status::NotFound("");
-  value->assign(it->value());
-  if (seq != nullptr) *seq = it->seq();
+  // One block holds the newest version: the first whose last key >= key.
+  const uint64_t i = FindBlock(key);
+  if (i >= footer_.data_blocks) return Status::NotFound("");
+  HANSHIRO_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, DataBlock(i, /*fill_cache=*/true));
+  Block::Iterator it(std::move(block));
+  it.Seek(key);
+  if (!it.Valid()) {
+    if (!it.status().ok()) return it.status();
+    // The index said this block ends at or after key: it does not.
+    return Status::Corruption(
+        fmt::format("{}: data block {}: ends before its index key [SST-9]", name_, i));
+  }
+  if (it.key() != key) return Status::NotFound("");
+  value->assign(it.value());
+  if (seq != nullptr) *seq = it.seq();
   return Status::OK();
 }
 
