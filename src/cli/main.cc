@@ -10,6 +10,7 @@
 
 #include "cli/bench.h"
 #include "cli/data_dir.h"
+#include "cli/db_commands.h"
 #include "cli/stats_command.h"
 #include "hanshiro/env.h"
 #include "hanshiro/version.h"
@@ -72,9 +73,46 @@ int main(int argc, char** argv) {
                     "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
   stats->add_flag("--json", as_json, "Print one JSON object");
 
+  // Commands on a database.
+  hanshiro::cli::DbArgs db_args;
+  db_args.data_dir = data_dir;
+  auto add_db_options = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", db_args.data_dir,
+                    "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
+    cmd->add_option("--preset", db_args.preset,
+                    "high-performance, balanced (default) or max-durability");
+    cmd->add_flag("--json", db_args.json, "Print JSON");
+  };
+  std::vector<std::string> ingest_files;
+  CLI::App* ingest = app.add_subcommand("ingest", "Ingest NDJSON events (one object per line)");
+  add_db_options(ingest);
+  ingest->add_option("FILE", ingest_files, "Files to read ('-' or none: standard input)");
+  std::string id;
+  CLI::App* get = app.add_subcommand("get", "Print one event as JSON");
+  add_db_options(get);
+  get->add_option("ID", id, "Event id (UUID)")->required();
+  hanshiro::cli::QueryArgs query_args;
+  CLI::App* query = app.add_subcommand("query", "Events of a time range, with filters");
+  add_db_options(query);
+  query->add_option("--from", query_args.from, "From this time (RFC 3339 or Unix ms), inclusive");
+  query->add_option("--to", query_args.to, "To this time, exclusive");
+  query->add_option("--type", query_args.type, "Event type (DNSQuery, ... or a custom name)");
+  query->add_option("--host", query_args.host, "Source host");
+  query->add_option("--where", query_args.where, "Metadata key=value (repeatable)");
+  query->add_option("--limit", query_args.limit, "At most this many events (default 100)");
+  CLI::App* verify = app.add_subcommand("verify", "Recompute the integrity tree; exit 0 intact, 1 broken");
+  add_db_options(verify);
+  std::string checkpoint_out;
+  CLI::App* checkpoint = app.add_subcommand("checkpoint", "Sign and export the current tree head");
+  add_db_options(checkpoint);
+  checkpoint->add_option("--out", checkpoint_out, "Write the signed checkpoint to this file");
+  CLI::App* proof = app.add_subcommand("proof", "An inclusion proof for one value");
+  add_db_options(proof);
+  proof->add_option("ID", id, "Event id (UUID)")->required();
+
   hanshiro::cli::BenchSettings bench_settings;
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput and latency (DESIGN section 9)");
-  bench->add_option("--workload", bench_settings.workload, "Workload: all (default), wal, memtable, vector-insert, vector-search, vector-ann");
+  bench->add_option("--workload", bench_settings.workload, "Workload: all (default), wal, ingest, memtable, get, scan, vector-insert, vector-search, vector-ann");
   bench->add_flag("--json", bench_settings.json, "One JSON object per line per run");
   bench->add_option("--events", bench_settings.events, "Records per run (default per workload)");
   bench->add_option("--writers", bench_settings.writers, "Writer threads (default per workload)");
@@ -104,6 +142,12 @@ int main(int argc, char** argv) {
   try {
     if (stats->parsed()) return RunStats(data_dir, as_json);
     if (bench->parsed()) return RunBenchCommand(bench_settings);
+    if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files);
+    if (get->parsed()) return hanshiro::cli::RunGet(db_args, id);
+    if (query->parsed()) return hanshiro::cli::RunQuery(db_args, query_args);
+    if (verify->parsed()) return hanshiro::cli::RunVerify(db_args);
+    if (checkpoint->parsed()) return hanshiro::cli::RunCheckpoint(db_args, checkpoint_out);
+    if (proof->parsed()) return hanshiro::cli::RunProof(db_args, id);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hanshiro: %s\n", e.what());
     return 1;

@@ -1,0 +1,276 @@
+#include "cli/db_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "base/clock.h"
+#include "base/hex.h"
+#include "base/json.h"
+#include "hanshiro/db.h"
+#include "ingest/event_json.h"
+
+namespace hanshiro::cli {
+
+namespace {
+
+constexpr size_t kIngestBatch = 2000;
+
+std::unique_ptr<DB> OpenDb(const DbArgs& args) {
+  auto options = Options::FromPresetName(args.preset);
+  if (!options.ok()) {
+    std::fprintf(stderr, "hanshiro: %s\n", options.status().message().c_str());
+    return nullptr;
+  }
+  auto db = DB::Open(*options, args.data_dir);
+  if (!db.ok()) {
+    std::fprintf(stderr, "hanshiro: cannot open %s: %s\n", args.data_dir.c_str(),
+                 db.status().ToString().c_str());
+    return nullptr;
+  }
+  return std::move(db).value();
+}
+
+Result<EventId> ParseId(const std::string& text) {
+  auto id = EventId::Parse(text);
+  if (!id.ok()) return Status::InvalidArgument("'" + text + "' is not an event id: " + id.status().message());
+  return id;
+}
+
+std::string Hex(std::string_view bytes) { return HexEncode(bytes); }
+
+}  // namespace
+
+int RunIngest(const DbArgs& args, const std::vector<std::string>& files) {
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  uint64_t written = 0, bad = 0;
+  std::vector<Event> batch;
+  auto flush = [&]() -> bool {
+    if (batch.empty()) return true;
+    auto ids = db->WriteBatch(std::move(batch));
+    batch.clear();
+    if (!ids.ok()) {
+      std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", ids.status().ToString().c_str());
+      return false;
+    }
+    written += ids->size();
+    if (tty) std::fprintf(stderr, "\r%llu events ingested", static_cast<unsigned long long>(written));
+    return true;
+  };
+  std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{"-"} : files;
+  for (const std::string& name : inputs) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (name != "-") {
+      file.open(name);
+      if (!file) {
+        std::fprintf(stderr, "hanshiro ingest: cannot read %s\n", name.c_str());
+        return 1;
+      }
+      in = &file;
+    }
+    const std::string label = name == "-" ? "stdin" : name;
+    std::string line;
+    for (uint64_t n = 1; std::getline(*in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto e = ingest::ParseEvent(line, Clock::System()->NowUnixNanos());
+      if (!e.ok()) {
+        ++bad;
+        std::fprintf(stderr, "%s:%llu: %s\n", label.c_str(), static_cast<unsigned long long>(n),
+                     e.status().message().c_str());
+        continue;
+      }
+      batch.push_back(std::move(e).value());
+      if (batch.size() == kIngestBatch && !flush()) return 1;
+    }
+  }
+  if (!flush()) return 1;
+  if (tty) std::fprintf(stderr, "\n");
+  if (args.json) {
+    std::printf("{\"ingested\":%llu,\"bad_lines\":%llu}\n", static_cast<unsigned long long>(written),
+                static_cast<unsigned long long>(bad));
+  } else {
+    std::printf("ingested %llu events, %llu bad lines\n", static_cast<unsigned long long>(written),
+                static_cast<unsigned long long>(bad));
+  }
+  return bad == 0 ? 0 : 1;
+}
+
+int RunGet(const DbArgs& args, const std::string& id_text) {
+  auto id = ParseId(id_text);
+  if (!id.ok()) {
+    std::fprintf(stderr, "hanshiro get: %s\n", id.status().message().c_str());
+    return 2;
+  }
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  auto e = db->Get(*id);
+  if (!e.ok()) {
+    std::fprintf(stderr, "hanshiro get: %s\n", e.status().ToString().c_str());
+    return 1;
+  }
+  std::string out;
+  ingest::AppendEventJson(*e, &out);
+  std::printf("%s\n", out.c_str());
+  return 0;
+}
+
+int RunQuery(const DbArgs& args, const QueryArgs& q) {
+  ScanQuery scan;
+  auto time = [](const std::string& text, const char* what, int64_t* out) {
+    if (text.empty()) return true;
+    auto t = ingest::ParseTime(text);
+    if (!t.ok()) {
+      std::fprintf(stderr, "hanshiro query: %s: %s\n", what, t.status().message().c_str());
+      return false;
+    }
+    *out = *t;
+    return true;
+  };
+  if (!time(q.from, "--from", &scan.from_ns) || !time(q.to, "--to", &scan.to_ns)) return 2;
+  if (!q.type.empty()) scan.type = EventType::FromName(q.type);
+  if (!q.host.empty()) scan.host = q.host;
+  for (const std::string& w : q.where) {
+    const size_t eq = w.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "hanshiro query: --where '%s': expected key=value\n", w.c_str());
+      return 2;
+    }
+    scan.metadata.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+  }
+  if (q.limit == 0) {
+    std::fprintf(stderr, "hanshiro query: --limit must be at least 1\n");
+    return 2;
+  }
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  size_t shown = 0;
+  if (!args.json) std::printf("%-30s %-18s %-20s %s\n", "event time", "type", "host", "raw data");
+  while (shown < q.limit) {
+    scan.limit = std::min<size_t>(q.limit - shown, 10'000);
+    auto page = db->Scan(scan);
+    if (!page.ok()) {
+      std::fprintf(stderr, "hanshiro query: %s\n", page.status().ToString().c_str());
+      return 1;
+    }
+    for (const Value& v : page->values) {
+      const Event& e = std::get<Event>(v);
+      if (args.json) {
+        std::string out;
+        ingest::AppendEventJson(e, &out);
+        std::printf("%s\n", out.c_str());
+      } else {
+        std::string raw = e.raw_data.substr(0, 60);
+        for (char& c : raw) {
+          if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+        }
+        std::printf("%-30s %-18s %-20s %s\n", ingest::FormatTime(e.event_time_ns).c_str(),
+                    std::string(e.type.name()).c_str(), e.source.host.c_str(), raw.c_str());
+      }
+      ++shown;
+    }
+    if (page->next_cursor.empty()) break;
+    scan.cursor = page->next_cursor;
+  }
+  if (!args.json) std::printf("(%zu events)\n", shown);
+  return 0;
+}
+
+int RunVerify(const DbArgs& args) {
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  const VerifyResult r = db->Verify();
+  if (args.json) {
+    std::string out = fmt::format(
+        "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},"
+        "\"removed_by_policy\":{}",
+        r.intact() ? "true" : "false", r.records, r.tree_size, r.root.ToHex(), r.table_records,
+        r.removed_by_policy);
+    if (r.torn_tail) out += ",\"torn_tail\":" + json::Quote(*r.torn_tail);
+    if (!r.intact()) out += ",\"error\":" + json::Quote(r.error.ToString());
+    std::printf("%s}\n", out.c_str());
+  } else if (r.intact()) {
+    std::printf("intact: %llu records, tree size %llu, root %s\n%llu stored records match their leaves",
+                static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.tree_size),
+                r.root.ToHex().c_str(), static_cast<unsigned long long>(r.table_records));
+    if (r.removed_by_policy > 0) {
+      std::printf(", %llu removed by retention", static_cast<unsigned long long>(r.removed_by_policy));
+    }
+    std::printf("\n");
+    if (r.torn_tail) std::printf("a crash's torn tail was truncated at open: %s\n", r.torn_tail->c_str());
+  } else {
+    std::printf("BROKEN: %s\n", r.error.ToString().c_str());
+  }
+  return r.intact() ? 0 : 1;
+}
+
+int RunCheckpoint(const DbArgs& args, const std::string& out_file) {
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  auto cp = db->Checkpoint();
+  if (!cp.ok()) {
+    std::fprintf(stderr, "hanshiro checkpoint: %s\n", cp.status().ToString().c_str());
+    return 1;
+  }
+  if (!out_file.empty()) {
+    Status s = WriteStringToFile(Env::Default(), cp->encoded, out_file, /*sync=*/true);
+    if (!s.ok()) {
+      std::fprintf(stderr, "hanshiro checkpoint: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  if (args.json) {
+    std::printf("{\"tree_size\":%llu,\"root\":\"%s\",\"time\":%s,\"checkpoint\":\"%s\"}\n",
+                static_cast<unsigned long long>(cp->tree_size), cp->root.ToHex().c_str(),
+                json::Quote(ingest::FormatTime(cp->time_ns)).c_str(), Hex(cp->encoded).c_str());
+  } else {
+    std::printf("signed tree head: size %llu, root %s, at %s%s\n",
+                static_cast<unsigned long long>(cp->tree_size), cp->root.ToHex().c_str(),
+                ingest::FormatTime(cp->time_ns).c_str(),
+                out_file.empty() ? "" : (", written to " + out_file).c_str());
+  }
+  return 0;
+}
+
+int RunProof(const DbArgs& args, const std::string& id_text) {
+  auto id = ParseId(id_text);
+  if (!id.ok()) {
+    std::fprintf(stderr, "hanshiro proof: %s\n", id.status().message().c_str());
+    return 2;
+  }
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  auto p = db->Proof(*id);
+  if (!p.ok()) {
+    std::fprintf(stderr, "hanshiro proof: %s\n", p.status().ToString().c_str());
+    return 1;
+  }
+  std::string path;
+  for (const Hash256& h : p->path) path += (path.empty() ? "\"" : ",\"") + h.ToHex() + "\"";
+  if (args.json) {
+    std::printf("{\"id\":\"%s\",\"seq\":%llu,\"kind\":\"%s\",\"tree_size\":%llu,\"root\":\"%s\","
+                "\"path\":[%s],\"record\":\"%s\",\"public_key\":\"%s\",\"bundle\":\"%s\"}\n",
+                p->id.ToString().c_str(), static_cast<unsigned long long>(p->seq),
+                std::string(ValueKindName(p->kind)).c_str(),
+                static_cast<unsigned long long>(p->checkpoint.tree_size),
+                p->checkpoint.root.ToHex().c_str(), path.c_str(), Hex(p->record).c_str(),
+                p->public_key_hex.c_str(), Hex(p->encoded).c_str());
+  } else {
+    std::printf("%s is record %llu of the tree of size %llu (root %s), signed by key %s\n"
+                "inclusion path: %zu hashes; bundle: %zu bytes (--json prints them)\n",
+                p->id.ToString().c_str(), static_cast<unsigned long long>(p->seq),
+                static_cast<unsigned long long>(p->checkpoint.tree_size),
+                p->checkpoint.root.ToHex().c_str(), p->public_key_hex.c_str(), p->path.size(),
+                p->encoded.size());
+  }
+  return 0;
+}
+
+}  // namespace hanshiro::cli

@@ -1,0 +1,35 @@
+// The subcommands that open a database: ingest, get, query, verify,
+// checkpoint, proof. Each returns the process exit code: 0 success; 1 a
+// failure the command reports (not found, bad lines, integrity broken);
+// 2 bad usage.
+#ifndef HANSHIRO_CLI_DB_COMMANDS_H_
+#define HANSHIRO_CLI_DB_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace hanshiro::cli {
+
+struct DbArgs {
+  std::string data_dir;
+  std::string preset = "balanced";
+  bool json = false;
+};
+
+struct QueryArgs {
+  std::string from, to, type, host;
+  std::vector<std::string> where;  // "key=value"
+  size_t limit = 100;
+};
+
+// NDJSON, one event object per line, from the files ("-" or none: stdin).
+int RunIngest(const DbArgs& db, const std::vector<std::string>& files);
+int RunGet(const DbArgs& db, const std::string& id);
+int RunQuery(const DbArgs& db, const QueryArgs& query);
+int RunVerify(const DbArgs& db);
+int RunCheckpoint(const DbArgs& db, const std::string& out_file);
+int RunProof(const DbArgs& db, const std::string& id);
+
+}  // namespace hanshiro::cli
+
+#endif  // HANSHIRO_CLI_DB_COMMANDS_H_
