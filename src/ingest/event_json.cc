@@ -188,7 +188,152 @@ Result<element> ParseDocument(simdjson::dom::parser* parser, std::string_view js
   return doc;
 }
 
+Status StringList(element value, std::string_view field, std::vector<std::string>* out) {
+  simdjson::dom::array arr;
+  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of strings");
+  size_t i = 0;
+  for (element x : arr) {
+    HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(x, fmt::format("{}[{}]", field, i)));
+    out->emplace_back(s);
+    ++i;
+  }
+  return Status::OK();
+}
+
+Status FloatList(element value, std::string_view field, std::vector<float>* out) {
+  simdjson::dom::array arr;
+  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of numbers");
+  size_t i = 0;
+  for (element x : arr) {
+    double d;
+    if (x.get(d) != simdjson::SUCCESS) return Bad(fmt::format("{}[{}]", field, i), "expected a number");
+    const auto f = static_cast<float>(d);
+    if (!std::isfinite(f)) return Bad(fmt::format("{}[{}]", field, i), "not a finite float");
+    out->push_back(f);
+    ++i;
+  }
+  return Status::OK();
+}
+
+Status ParseCodeObject(simdjson::dom::object obj, int64_t now_ns, CodeArtifact* a) {
+  std::set<std::string> seen;
+  bool have_text = false, have_ns = false;
+  int64_t text_ns = 0;
+  for (auto [key, value] : obj) {
+    if (!seen.insert(std::string(key)).second) return Bad(key, "given twice");
+    if (key == "id") {
+      HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(value, key));
+      auto id = EventId::Parse(s);
+      if (!id.ok()) return Bad(key, id.status().message());
+      a->id = *id;
+    } else if (key == "first_seen") {
+      HANSHIRO_ASSIGN_OR_RETURN(text_ns, TimeField(value, key, 1'000'000));
+      have_text = true;
+    } else if (key == "first_seen_ns") {
+      HANSHIRO_ASSIGN_OR_RETURN(a->first_seen_ns, TimeField(value, key, 1));
+      have_ns = true;
+    } else if (key == "sha256") {
+      HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(value, key));
+      std::string raw;
+      if (s.size() != 64 || !HexDecode(s, &raw)) return Bad(key, "expected 64 hex digits");
+      std::copy(raw.begin(), raw.end(), a->sha256.begin());
+    } else if (key == "file_type") {
+      HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(value, key));
+      auto t = ParseFileType(s);
+      if (!t.ok()) return Bad(key, t.status().message());
+      a->file_type = *t;
+    } else if (key == "size_bytes") {
+      uint64_t n;
+      if (value.get(n) != simdjson::SUCCESS) return Bad(key, "expected a non-negative integer");
+      a->size_bytes = n;
+    } else if (key == "capabilities") {
+      std::vector<std::string> names;
+      HANSHIRO_RETURN_IF_ERROR(StringList(value, key, &names));
+      for (const std::string& n : names) {
+        auto c = ParseCapability(n);
+        if (!c.ok()) return Bad(key, c.status().message());
+        a->capabilities.Set(*c);
+      }
+    } else if (key == "file_names") {
+      HANSHIRO_RETURN_IF_ERROR(StringList(value, key, &a->file_names));
+    } else if (key == "imports") {
+      HANSHIRO_RETURN_IF_ERROR(StringList(value, key, &a->imports));
+    } else if (key == "strings") {
+      HANSHIRO_RETURN_IF_ERROR(StringList(value, key, &a->strings));
+    } else if (key == "related_log_ids") {
+      std::vector<std::string> ids;
+      HANSHIRO_RETURN_IF_ERROR(StringList(value, key, &ids));
+      for (size_t i = 0; i < ids.size(); ++i) {
+        auto id = EventId::Parse(ids[i]);
+        if (!id.ok()) return Bad(fmt::format("related_log_ids[{}]", i), id.status().message());
+        a->related_log_ids.push_back(*id);
+      }
+    } else if (key == "vector") {
+      HANSHIRO_RETURN_IF_ERROR(FloatList(value, key, &a->vector));
+    } else {
+      return Bad(key, "unknown field");
+    }
+  }
+  if (have_text && have_ns && text_ns / 1'000'000 != a->first_seen_ns / 1'000'000) {
+    return Bad("first_seen", "differs from first_seen_ns");
+  }
+  if (!have_ns) a->first_seen_ns = have_text ? text_ns : now_ns;
+  return Status::OK();
+}
+
+void AppendStrings(std::string* out, const std::vector<std::string>& v) {
+  *out += "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) *out += ",";
+    json::AppendString(out, v[i]);
+  }
+  *out += "]";
+}
+
 }  // namespace
+
+Result<CodeArtifact> ParseCodeArtifact(std::string_view json, int64_t now_ns) {
+  simdjson::dom::parser parser;
+  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&parser, json));
+  simdjson::dom::object obj;
+  if (doc.get(obj) != simdjson::SUCCESS) return Status::InvalidArgument("expected a JSON object");
+  CodeArtifact a;
+  HANSHIRO_RETURN_IF_ERROR(ParseCodeObject(obj, now_ns, &a));
+  return a;
+}
+
+void AppendCodeJson(const CodeArtifact& a, std::string* out) {
+  *out += "{\"id\":";
+  json::AppendString(out, a.id.ToString());
+  *out += ",\"first_seen\":";
+  json::AppendString(out, FormatTime(a.first_seen_ns));
+  *out += fmt::format(",\"first_seen_ns\":{},\"sha256\":\"{}\",\"file_type\":", a.first_seen_ns,
+                      HexEncode(std::string_view(reinterpret_cast<const char*>(a.sha256.data()), 32)));
+  json::AppendString(out, FileTypeName(a.file_type));
+  *out += fmt::format(",\"size_bytes\":{},\"capabilities\":", a.size_bytes);
+  std::vector<std::string> caps;
+  for (std::string_view n : a.capabilities.Names()) caps.emplace_back(n);
+  AppendStrings(out, caps);
+  *out += ",\"file_names\":";
+  AppendStrings(out, a.file_names);
+  *out += ",\"imports\":";
+  AppendStrings(out, a.imports);
+  *out += ",\"strings\":";
+  AppendStrings(out, a.strings);
+  std::vector<std::string> related;
+  for (const EventId& id : a.related_log_ids) related.push_back(id.ToString());
+  *out += ",\"related_log_ids\":";
+  AppendStrings(out, related);
+  if (!a.vector.empty()) {
+    *out += ",\"vector\":[";
+    for (size_t i = 0; i < a.vector.size(); ++i) {
+      if (i > 0) *out += ",";
+      *out += fmt::format("{}", a.vector[i]);
+    }
+    *out += "]";
+  }
+  *out += "}";
+}
 
 Result<Event> ParseEvent(std::string_view json, int64_t now_ns) {
   simdjson::dom::parser parser;

@@ -32,6 +32,13 @@ Result<std::vector<Event>> ParseEvents(std::string_view json, int64_t now_ns);
 // The canonical nested JSON of an event (one line, no newline).
 void AppendEventJson(const Event& event, std::string* out);
 
+// A code artifact: {"id", "first_seen" (RFC 3339 or Unix ms) | "first_seen_ns",
+// "sha256" (64 hex digits), "file_type", "size_bytes", "capabilities" [names],
+// "file_names", "imports", "strings" [text], "related_log_ids" [ids],
+// "vector" [numbers]}. Output uses the same fields.
+Result<CodeArtifact> ParseCodeArtifact(std::string_view json, int64_t now_ns);
+void AppendCodeJson(const CodeArtifact& artifact, std::string* out);
+
 // "2023-11-14T22:13:20.123456789Z" (or with an offset) or Unix milliseconds
 // -> Unix nanoseconds. InvalidArgument naming what is wrong.
 Result<int64_t> ParseTime(std::string_view text);

@@ -78,6 +78,34 @@ TEST(EventJsonTest, ArraysNameTheIndex) {
   EXPECT_EQ(ParseEvents(R"({"raw_data":"one"})", kNow)->size(), 1u);
 }
 
+TEST(EventJsonTest, CodeArtifactsRoundTripAndNameBadFields) {
+  auto a = ParseCodeArtifact(R"({"sha256":")" + std::string(64, 'a') +
+                                 R"(","file_type":"PE","size_bytes":42,"capabilities":["Network"],
+      "file_names":["x.exe"],"strings":["gate.php"],"first_seen":"2023-11-14T22:13:20Z",
+      "related_log_ids":["0190a3c2-7b1e-7c4d-8f00-0123456789ab"],"vector":[1,0]})",
+                             kNow);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->sha256[31], 0xaa);
+  EXPECT_EQ(a->file_type, FileType::kPe);
+  EXPECT_TRUE(a->capabilities.Has(Capability::kNetwork));
+  a->id = EventId::FromParts(1'700'000'000'000, 1, 2);
+  std::string json;
+  AppendCodeJson(*a, &json);
+  auto back = ParseCodeArtifact(json, kNow);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << json;
+  EXPECT_EQ(*back, *a);
+  for (const auto& [bad, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"sha256":"abc"})", "'sha256'"},
+           {R"({"file_names":["a",3]})", "'file_names[1]'"},
+           {R"({"capabilities":["Flying"]})", "'capabilities'"},
+           {R"({"size_bytes":-1})", "'size_bytes'"},
+           {R"({"nope":1})", "'nope'"}}) {
+    auto r = ParseCodeArtifact(bad, kNow);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(field), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(EventJsonTest, TimesInRfc3339AndUnixMillis) {
   EXPECT_EQ(*ParseTime("2023-11-14T22:13:20Z"), 1'700'000'000'000'000'000);
   EXPECT_EQ(*ParseTime("2023-11-14T23:13:20.5+01:00"), 1'700'000'000'500'000'000);
