@@ -13,8 +13,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev
   # peers in the benchmarks
   libhnswlib-dev librocksdb-dev
-  # tests and micro-benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and micro-benchmarks (curl drives the HTTP tests)
+  libgtest-dev libgmock-dev libbenchmark-dev curl
 )
 
 missing=()

@@ -7,9 +7,9 @@
 namespace hanshiro::cli {
 
 constexpr const char* kDataDirEnvVar = "HANSHIRO_DATA_DIR";
-constexpr const char* kDefaultDataDir = "hanshiro-data";
+constexpr const char* kDefaultDataDir = "data";
 
-// $HANSHIRO_DATA_DIR when set and non-empty, else "hanshiro-data" (relative
+// $HANSHIRO_DATA_DIR when set and non-empty, else "data" (relative
 // to the working directory).
 std::string DefaultDataDir();
 

@@ -11,9 +11,9 @@ TEST(DataDirTest, EnvironmentOverridesDefault) {
   ::setenv(kDataDirEnvVar, "/srv/hanshiro", 1);
   EXPECT_EQ(DefaultDataDir(), "/srv/hanshiro");
   ::setenv(kDataDirEnvVar, "", 1);
-  EXPECT_EQ(DefaultDataDir(), "hanshiro-data");
+  EXPECT_EQ(DefaultDataDir(), "data");
   ::unsetenv(kDataDirEnvVar);
-  EXPECT_EQ(DefaultDataDir(), "hanshiro-data");
+  EXPECT_EQ(DefaultDataDir(), "data");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "cli/bench.h"
 #include "cli/data_dir.h"
 #include "cli/db_commands.h"
+#include "cli/serve_command.h"
 #include "cli/stats_command.h"
 #include "hanshiro/env.h"
 #include "hanshiro/version.h"
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   bool as_json = false;
   CLI::App* stats = app.add_subcommand("stats", "Show what a data directory holds");
   stats->add_option("--data-dir", data_dir,
-                    "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
+                    "Data directory (default: $HANSHIRO_DATA_DIR or ./data)");
   stats->add_flag("--json", as_json, "Print one JSON object");
 
   // Commands on a database.
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   db_args.data_dir = data_dir;
   auto add_db_options = [&](CLI::App* cmd) {
     cmd->add_option("--data-dir", db_args.data_dir,
-                    "Data directory (default: $HANSHIRO_DATA_DIR or ./hanshiro-data)");
+                    "Data directory (default: $HANSHIRO_DATA_DIR or ./data)");
     cmd->add_option("--preset", db_args.preset,
                     "high-performance, balanced (default) or max-durability");
     cmd->add_flag("--json", db_args.json, "Print JSON");
@@ -109,6 +110,17 @@ int main(int argc, char** argv) {
   CLI::App* proof = app.add_subcommand("proof", "An inclusion proof for one value");
   add_db_options(proof);
   proof->add_option("ID", id, "Event id (UUID)")->required();
+
+  hanshiro::cli::ServeArgs serve_args;
+  serve_args.data_dir = data_dir;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API (stop with SIGINT or SIGTERM)");
+  serve->add_option("--data-dir", serve_args.data_dir,
+                    "Data directory (default: $HANSHIRO_DATA_DIR or ./data)");
+  serve->add_option("--preset", serve_args.preset, "high-performance, balanced (default) or max-durability");
+  serve->add_option("--bind", serve_args.bind, "Address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", serve_args.port, "Port (default 3000; 0 picks a free one)");
+  serve->add_option("--max-body-mb", serve_args.max_body_mb, "Largest request body, MiB (default 64)")
+      ->check(CLI::Range(1, 4096));
 
   hanshiro::cli::BenchSettings bench_settings;
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput and latency (DESIGN section 9)");
@@ -142,6 +154,7 @@ int main(int argc, char** argv) {
   try {
     if (stats->parsed()) return RunStats(data_dir, as_json);
     if (bench->parsed()) return RunBenchCommand(bench_settings);
+    if (serve->parsed()) return hanshiro::cli::RunServe(serve_args);
     if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files);
     if (get->parsed()) return hanshiro::cli::RunGet(db_args, id);
     if (query->parsed()) return hanshiro::cli::RunQuery(db_args, query_args);
