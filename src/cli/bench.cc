@@ -140,6 +140,7 @@ Status RunBench(const BenchSettings& settings) {
       {"vector-insert", RunVectorInsertWorkload},
       {"vector-search", RunVectorSearchWorkload},
       {"vector-ann", RunVectorAnnWorkload},
+      {"http-bulk", RunHttpBulkWorkload},
   };
   std::string names;
   bool known = settings.workload == "all";

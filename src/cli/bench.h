@@ -53,6 +53,7 @@ Status RunMemtableWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunIngestWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunGetWorkload(const BenchSettings& settings, const EmitFn& emit);
 Status RunScanWorkload(const BenchSettings& settings, const EmitFn& emit);
+Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit);
 
 // Resident set size of this process, in MiB: now, and the peak so far.
 double RssMb();

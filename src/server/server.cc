@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <utility>  // before Asio: 1.74 uses std::exchange without including it
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
