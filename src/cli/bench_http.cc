@@ -3,7 +3,9 @@
 // 256 MiB memtables (sync off), and `writers` client connections (default
 // 4) with keep-alive, each posting /events/_bulk bodies of `batch` events
 // (default 2000) of `payload_bytes` random printable raw data. The bodies are
-// built before the clock starts; parsing, writing and answering are timed.
+// built before the clock starts (each request only rewrites its events'
+// 13-digit timestamps, so time advances as it would); parsing, writing and
+// answering are timed.
 #include <utility>  // before Asio: 1.74 uses std::exchange without including it
 
 #include <boost/asio.hpp>
@@ -32,19 +34,30 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string BulkBody(size_t events, size_t payload, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string body;
-  std::string raw(payload, 'x');
-  for (size_t i = 0; i < events; ++i) {
-    for (char& c : raw) c = static_cast<char>('a' + rng() % 26);
-    body += fmt::format(
-        "{{\"event_type\":\"DNSQuery\",\"source_host\":\"host-{}\",\"collector\":\"bench\","
-        "\"timestamp\":{},\"raw_data\":\"{}\"}}\n",
-        i % 64, 1'700'000'000'000 + static_cast<int64_t>(seed * events + i), raw);
+// A body of `events` lines, and where each line's 13-digit timestamp is, so
+// every request can carry new times (events arrive as time goes on).
+struct BulkBody {
+  std::string text;
+  std::vector<size_t> time_at;
+
+  BulkBody(size_t events, size_t payload, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::string raw(payload, 'x');
+    for (size_t i = 0; i < events; ++i) {
+      for (char& c : raw) c = static_cast<char>('a' + rng() % 26);
+      text += fmt::format("{{\"event_type\":\"DNSQuery\",\"source_host\":\"host-{}\",\"collector\":\"bench\",\"timestamp\":", i % 64);
+      time_at.push_back(text.size());
+      text += fmt::format("{},\"raw_data\":\"{}\"}}\n", 1'700'000'000'000 + i, raw);
+    }
   }
-  return body;
-}
+  // Event i gets Unix ms t0 + i.
+  void SetTimes(uint64_t t0) {
+    for (size_t i = 0; i < time_at.size(); ++i) {
+      uint64_t t = t0 + i;
+      for (int d = 12; d >= 0; --d, t /= 10) text[time_at[i] + static_cast<size_t>(d)] = static_cast<char>('0' + t % 10);
+    }
+  }
+};
 
 }  // namespace
 
@@ -53,8 +66,8 @@ Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit) {
   const int clients = settings.writers > 0 ? settings.writers : 4;
   const size_t batch = settings.batch > 0 ? settings.batch : 2000;
   const std::string dir = settings.scratch_dir + "/http-bulk";
-  std::vector<std::string> bodies;
-  for (int c = 0; c < clients; ++c) bodies.push_back(BulkBody(batch, settings.payload_bytes, c + 1));
+  std::vector<BulkBody> bodies;
+  for (int c = 0; c < clients; ++c) bodies.emplace_back(batch, settings.payload_bytes, c + 1);
   std::vector<double> rates;
   uint64_t flushes = 0;
   for (int run = 0; run <= std::max(1, settings.runs); ++run) {  // run 0 warms up on n/5
@@ -81,12 +94,13 @@ Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit) {
           tcp::socket socket(io);
           socket.connect({asio::ip::make_address("127.0.0.1"), port});
           beast::flat_buffer buffer;
-          while (next.fetch_add(batch) < total) {
+          for (uint64_t first; (first = next.fetch_add(batch)) < total;) {
+            bodies[c].SetTimes(1'700'000'000'000 + first);  // the clients share one clock
             http::request<http::string_body> req{http::verb::post, "/events/_bulk", 11};
             req.set(http::field::host, "127.0.0.1");
             req.set(http::field::content_type, "application/x-ndjson");
             req.keep_alive(true);
-            req.body() = bodies[c];
+            req.body() = bodies[c].text;
             req.prepare_payload();
             http::write(socket, req);
             http::response<http::string_body> res;

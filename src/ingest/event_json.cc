@@ -178,14 +178,20 @@ Status ParseObject(simdjson::dom::object obj, int64_t now_ns, Event* e) {
   return Status::OK();
 }
 
+// The document lives in the parser until its next parse.
 Result<element> ParseDocument(simdjson::dom::parser* parser, std::string_view json) {
   element doc;
-  const simdjson::padded_string padded(json);
-  if (auto err = parser->parse(padded).get(doc); err != simdjson::SUCCESS) {
+  if (auto err = parser->parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(doc);
+      err != simdjson::SUCCESS) {
     return Status::InvalidArgument(std::string("malformed JSON: ") + simdjson::error_message(err));
   }
-  // The DOM owns a copy of the document; padded may go.
   return doc;
+}
+
+// One parser per thread, reused: a parser's buffers are costly to make.
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
 }
 
 Status StringList(element value, std::string_view field, std::vector<std::string>* out) {
@@ -293,8 +299,7 @@ void AppendStrings(std::string* out, const std::vector<std::string>& v) {
 }  // namespace
 
 Result<CodeArtifact> ParseCodeArtifact(std::string_view json, int64_t now_ns) {
-  simdjson::dom::parser parser;
-  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&parser, json));
+  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&ThreadParser(), json));
   simdjson::dom::object obj;
   if (doc.get(obj) != simdjson::SUCCESS) return Status::InvalidArgument("expected a JSON object");
   CodeArtifact a;
@@ -336,8 +341,7 @@ void AppendCodeJson(const CodeArtifact& a, std::string* out) {
 }
 
 Result<Event> ParseEvent(std::string_view json, int64_t now_ns) {
-  simdjson::dom::parser parser;
-  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&parser, json));
+  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&ThreadParser(), json));
   simdjson::dom::object obj;
   if (doc.get(obj) != simdjson::SUCCESS) return Status::InvalidArgument("expected a JSON object");
   Event e;
@@ -346,8 +350,7 @@ Result<Event> ParseEvent(std::string_view json, int64_t now_ns) {
 }
 
 Result<std::vector<Event>> ParseEvents(std::string_view json, int64_t now_ns) {
-  simdjson::dom::parser parser;
-  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&parser, json));
+  HANSHIRO_ASSIGN_OR_RETURN(element doc, ParseDocument(&ThreadParser(), json));
   std::vector<Event> out;
   simdjson::dom::object obj;
   if (doc.get(obj) == simdjson::SUCCESS) {

@@ -111,8 +111,8 @@ void Server::Impl::Serve(tcp::socket& socket) {
       }
       break;
     }
-    const auto& req = parser.get();
-    Request r{std::string(req.method_string()), std::string(req.target()), req.body()};
+    auto req = parser.release();
+    Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body())};
     Response out;
     try {
       out = router.Handle(r);
