@@ -90,4 +90,14 @@ grep -q '"intact":true' "$dir/body" || fail "verify after kill -9: $(cat "$dir/b
 kill -TERM "$pid"; wait "$pid"; code=$?; pid=""
 [[ $code == 0 ]] || fail "graceful stop exited $code"
 grep -q "stopped cleanly" "$dir/server.log" || fail "no clean stop"
+# API keys: every route but /health needs the bearer key.
+printf '# test key\nsecret-key-0123456789abcdef\n' >"$dir/keys"
+start --api-key-file "$dir/keys"
+expect 200 GET /health
+expect 401 GET /verify
+got=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer secret-key-0123456789abcdef" "$base/verify")
+[[ $got == 200 ]] || fail "the right key gave $got"
+got=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer nope-nope-nope-nope" "$base/verify")
+[[ $got == 401 ]] || fail "a wrong key gave $got"
+kill -TERM "$pid"; wait "$pid"; pid=""
 echo "http test: ok ($n events acknowledged before kill -9, all present)"

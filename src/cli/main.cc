@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   serve->add_option("--port", serve_args.port, "Port (default 3000; 0 picks a free one)");
   serve->add_option("--max-body-mb", serve_args.max_body_mb, "Largest request body, MiB (default 64)")
       ->check(CLI::Range(1, 4096));
+  serve->add_option("--api-key-file", serve_args.api_key_file,
+                    "API keys, one per line: every route but /health then needs Authorization: Bearer KEY");
 
   hanshiro::cli::BenchSettings bench_settings;
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput and latency (DESIGN section 9)");

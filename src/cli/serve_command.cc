@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "hanshiro/db.h"
+#include "server/routes.h"
 #include "server/server.h"
 
 namespace hanshiro::cli {
@@ -29,6 +30,14 @@ int RunServe(const ServeArgs& args) {
     return 1;
   }
   server::ServerOptions so;
+  if (!args.api_key_file.empty()) {
+    auto keys = server::LoadApiKeys(args.api_key_file);
+    if (!keys.ok()) {
+      std::fprintf(stderr, "hanshiro serve: %s\n", keys.status().ToString().c_str());
+      return 2;
+    }
+    so.api_keys = std::move(keys).value();
+  }
   so.bind = args.bind;
   so.port = args.port;
   so.max_body_bytes = args.max_body_mb << 20;

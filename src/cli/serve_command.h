@@ -15,6 +15,7 @@ struct ServeArgs {
   std::string bind = "127.0.0.1";
   uint16_t port = 3000;
   uint64_t max_body_mb = 64;
+  std::string api_key_file;  // one key per line; empty: no keys
 };
 
 int RunServe(const ServeArgs& args);

@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "base/blake3.h"
 #include "base/clock.h"
 #include "base/hex.h"
 #include "base/json.h"
+#include "hanshiro/env.h"
 #include "hanshiro/version.h"
 #include "ingest/event_json.h"
 
@@ -81,6 +83,40 @@ std::string UrlDecode(std::string_view s) {
   return out;
 }
 
+Result<std::vector<Hash256>> LoadApiKeys(const std::string& path) {
+  HANSHIRO_ASSIGN_OR_RETURN(std::string text, ReadFileToString(Env::Default(), path));
+  std::vector<Hash256> keys;
+  size_t line_no = 0;
+  for (std::string_view rest = text; !rest.empty();) {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.size() < 16) {
+      return Status::InvalidArgument(fmt::format("{}:{}: an API key needs at least 16 characters", path, line_no));
+    }
+    keys.push_back(blake3::Hash(line));
+  }
+  if (keys.empty()) return Status::InvalidArgument(path + ": no API keys in the file");
+  return keys;
+}
+
+bool Router::Authorized(const Request& r) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!std::string_view(r.authorization).starts_with(kBearer)) return false;
+  const Hash256 h = blake3::Hash(std::string_view(r.authorization).substr(kBearer.size()));
+  bool match = false;
+  for (const Hash256& k : api_keys_) {
+    uint8_t diff = 0;  // constant time in the key's bytes
+    for (size_t i = 0; i < Hash256::kSize; ++i) diff |= static_cast<uint8_t>(k.bytes[i] ^ h.bytes[i]);
+    match |= diff == 0;
+  }
+  return match;
+}
+
 Response Router::Handle(const Request& r) const {
   std::string_view target = r.target;
   std::string_view query;
@@ -94,6 +130,9 @@ Response Router::Handle(const Request& r) const {
 
   if (target == "/health") {
     return get ? Json(200, fmt::format("{{\"status\":\"ok\",\"version\":\"{}\"}}", Version())) : wrong_method();
+  }
+  if (!api_keys_.empty() && !Authorized(r)) {
+    return Error(401, "this server needs an API key: Authorization: Bearer KEY");
   }
   if (target == "/events") {
     if (post) return PostEvents(r);

@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hanshiro/db.h"
 
@@ -19,6 +20,7 @@ struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query: "/events?from=...&limit=10"
   std::string body;
+  std::string authorization;  // the Authorization header, if any
 };
 
 struct Response {
@@ -27,9 +29,16 @@ struct Response {
   std::string body;
 };
 
+// API keys: the BLAKE3 hashes of the keys in a key file (one per line;
+// blank lines and lines starting with '#' skipped). Only hashes are kept.
+Result<std::vector<Hash256>> LoadApiKeys(const std::string& path);
+
 class Router {
  public:
-  explicit Router(DB* db) : db_(db) {}  // borrows db
+  // Borrows db. With api_keys, every route but /health needs
+  // "Authorization: Bearer KEY" for one of them (401 otherwise).
+  explicit Router(DB* db, std::vector<Hash256> api_keys = {})
+      : db_(db), api_keys_(std::move(api_keys)) {}
   Response Handle(const Request& request) const;
 
  private:
@@ -46,7 +55,10 @@ class Router {
   Response GetProof(std::string_view id) const;
   Response GetCheckpoint() const;
 
+  bool Authorized(const Request& r) const;
+
   DB* const db_;
+  const std::vector<Hash256> api_keys_;
 };
 
 // "a%20b" -> "a b"; '+' is a space.

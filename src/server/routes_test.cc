@@ -19,7 +19,7 @@ class RoutesTest : public ::testing::Test {
     router_ = std::make_unique<Router>(db_.get());
   }
   Response Call(std::string method, std::string target, std::string body = "") {
-    return router_->Handle({std::move(method), std::move(target), std::move(body)});
+    return router_->Handle({std::move(method), std::move(target), std::move(body), ""});
   }
   static std::string Field(const std::string& json, const std::string& name) {
     const size_t at = json.find("\"" + name + "\":\"");
@@ -143,6 +143,26 @@ TEST_F(RoutesTest, CodeSimilarCorrelateVerifyProofAndMetrics) {
   Response m = Call("GET", "/metrics");
   EXPECT_EQ(m.content_type, "text/plain; version=0.0.4");
   EXPECT_NE(m.body.find("hanshiro_events_written_total 1\n"), std::string::npos);
+}
+
+TEST_F(RoutesTest, ApiKeysGuardEveryRouteButHealth) {
+  const std::string path = JoinPath(dir_.path(), "keys");
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), "# ops\nkey-one-0123456789abcdef\n\n  key-two-0123456789abcdef \n",
+                                path, false).ok());
+  auto keys = LoadApiKeys(path);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_EQ(keys->size(), 2u);
+  Router guarded(db_.get(), *keys);
+  EXPECT_EQ(guarded.Handle({"GET", "/health", "", ""}).status, 200);
+  EXPECT_EQ(guarded.Handle({"GET", "/verify", "", ""}).status, 401);
+  EXPECT_EQ(guarded.Handle({"GET", "/verify", "", "Bearer wrong-key-0123456789ab"}).status, 401);
+  EXPECT_EQ(guarded.Handle({"GET", "/verify", "", "Basic key-one-0123456789abcdef"}).status, 401);
+  EXPECT_EQ(guarded.Handle({"GET", "/verify", "", "Bearer key-two-0123456789abcdef"}).status, 200);
+  EXPECT_EQ(guarded.Handle({"POST", "/events", R"({"raw_data":"x"})", "Bearer key-one-0123456789abcdef"}).status, 200);
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), "short\n", path, false).ok());
+  EXPECT_TRUE(LoadApiKeys(path).status().IsInvalidArgument());
+  ASSERT_TRUE(WriteStringToFile(Env::Default(), "# none\n", path, false).ok());
+  EXPECT_TRUE(LoadApiKeys(path).status().IsInvalidArgument());
 }
 
 TEST(UrlDecodeTest, PercentAndPlus) {

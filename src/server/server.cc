@@ -37,7 +37,7 @@ struct Server::Impl {
   std::mutex mu;
   std::list<std::unique_ptr<Conn>> connections;  // guarded by mu
 
-  Impl(DB* d, const ServerOptions& o) : db(d), options(o), router(d) {}
+  Impl(DB* d, const ServerOptions& o) : db(d), options(o), router(d, o.api_keys) {}
 
   void Serve(tcp::socket& socket);
   // Joins the threads of connections that ended. REQUIRES: mu held.
@@ -73,6 +73,7 @@ http::response<http::string_body> ToBeast(const Response& r, unsigned version, b
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "hanshiro/" + std::string(Version()));
   res.set(http::field::content_type, r.content_type);
+  if (r.status == 401) res.set(http::field::www_authenticate, "Bearer");
   res.keep_alive(keep_alive);
   res.body() = r.body;
   res.prepare_payload();
@@ -112,7 +113,8 @@ void Server::Impl::Serve(tcp::socket& socket) {
       break;
     }
     auto req = parser.release();
-    Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body())};
+    Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
+              std::string(req[http::field::authorization])};
     Response out;
     try {
       out = router.Handle(r);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hanshiro/db.h"
 
@@ -22,6 +23,7 @@ struct ServerOptions {
   uint16_t port = 3000;  // 0: any free port (see port())
   uint64_t max_body_bytes = 64ull << 20;
   int idle_timeout_s = 60;
+  std::vector<Hash256> api_keys;  // hashes (LoadApiKeys); empty: no keys needed
 };
 
 class Server {
