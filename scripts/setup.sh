@@ -10,7 +10,7 @@ PACKAGES=(
   librust-blake3-dev
   # compression, SIMD, JSON, HTTP, CLI, logging, signatures
   libzstd-dev liblz4-dev libsnappy-dev libhwy-dev libsimdjson-dev libboost-dev
-  libcli11-dev libspdlog-dev libfmt-dev libssl-dev
+  libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   # peers in the benchmarks
   libhnswlib-dev librocksdb-dev
   # tests and micro-benchmarks (curl drives the HTTP tests)

@@ -50,6 +50,15 @@ expect 404 GET /nowhere
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$dir/big"
 got=$(curl -s -o /dev/null -w "%{http_code}" -X POST "$base/events" --data-binary @"$dir/big")
 [[ $got == 413 ]] || fail "oversized body gave $got"
+# gzip bodies: inflated (and held to the limit once inflated).
+printf '{"raw_data":"gz one"}\n{"raw_data":"gz two"}\n' | gzip >"$dir/bulk.gz"
+got=$(curl -s -o "$dir/body" -w "%{http_code}" -X POST "$base/events/_bulk" -H "Content-Encoding: gzip" --data-binary @"$dir/bulk.gz")
+[[ $got == 200 ]] && grep -q '"ingested":2,"errors":0' "$dir/body" || fail "gzip bulk: $got $(cat "$dir/body")"
+gzip -c "$dir/big" >"$dir/big.gz"
+got=$(curl -s -o /dev/null -w "%{http_code}" -X POST "$base/events" -H "Content-Encoding: gzip" --data-binary @"$dir/big.gz")
+[[ $got == 413 ]] || fail "a gzip body over the limit once inflated gave $got"
+got=$(echo nope | curl -s -o /dev/null -w "%{http_code}" -X POST "$base/events" -H "Content-Encoding: gzip" --data-binary @-)
+[[ $got == 400 ]] || fail "bad gzip gave $got"
 expect 200 GET "/events?host=ws7&limit=10"
 grep -q '"next_cursor":null' "$dir/body" || fail "listing"
 expect 200 GET /verify

@@ -181,6 +181,9 @@ class DB {
   // An inclusion proof for the value with this id.
   virtual Result<ProofInfo> Proof(const EventId& id) = 0;
 
+  // Whether a write now would wait for a flush to finish (writes are slowed,
+  // never refused: a server may answer "busy, retry" instead of waiting).
+  virtual bool WritesStalled() = 0;
   virtual DBStats Stats() = 0;
   // Counters and histograms in the Prometheus text format.
   virtual std::string MetricsText() = 0;

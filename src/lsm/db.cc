@@ -733,6 +733,11 @@ void DB::DeleteObsoleteTables(bool all) {
   pending_deletes_.erase(pending_deletes_.begin(), pending_deletes_.begin() + static_cast<ptrdiff_t>(done));
 }
 
+bool DB::WouldStall() const {
+  std::lock_guard lock(mu_);
+  return bg_error_.ok() && imm_ != nullptr && MemFull();  // after an error, writes fail instead
+}
+
 uint64_t DB::applied() const {
   std::lock_guard lock(write_mu_);
   return applied_;

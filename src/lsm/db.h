@@ -131,6 +131,9 @@ class DB {
   Status Close();
 
   Stats stats() const;
+  // Whether a write now would wait for a flush (the memtable is full and
+  // the previous one is still being flushed).
+  bool WouldStall() const;
   std::shared_ptr<const Version> current() const;
   // Every record below this sequence number is in a memtable or a table
   // (the log may have committed more, still being applied).

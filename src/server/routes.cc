@@ -134,6 +134,13 @@ Response Router::Handle(const Request& r) const {
   if (!api_keys_.empty() && !Authorized(r)) {
     return Error(401, "this server needs an API key: Authorization: Bearer KEY");
   }
+  const bool writes = post && (target == "/events" || target == "/events/_bulk" || target == "/code");
+  if (writes && db_->WritesStalled()) {
+    // Back-pressure: flushing is behind. Nothing of this request was taken.
+    Response busy = Error(429, "writes are stalled while the store flushes; retry shortly");
+    busy.retry_after_s = 1;
+    return busy;
+  }
   if (target == "/events") {
     if (post) return PostEvents(r);
     if (get) return ListEvents(query);

@@ -2,8 +2,10 @@
 // request -> response function (no sockets), so it is tested directly.
 //
 // Bodies are JSON unless noted; errors are {"error": "..."} (plus "line"
-// for NDJSON) with 400 for bad input, 404 for unknown ids and routes, 405
-// for a known path with another method, 500 for storage errors.
+// for NDJSON) with 400 for bad input, 401 without a valid API key (when
+// keys are set), 404 for unknown ids and routes, 405 for a known path with
+// another method, 429 (Retry-After) while writes are stalled, 500 for
+// storage errors.
 // Thread-safe (the database is).
 #ifndef HANSHIRO_SERVER_ROUTES_H_
 #define HANSHIRO_SERVER_ROUTES_H_
@@ -27,6 +29,7 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  int retry_after_s = 0;  // a Retry-After header when > 0 (429)
 };
 
 // API keys: the BLAKE3 hashes of the keys in a key file (one per line;

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include <list>
 #include <mutex>
@@ -74,6 +75,7 @@ http::response<http::string_body> ToBeast(const Response& r, unsigned version, b
   res.set(http::field::server, "hanshiro/" + std::string(Version()));
   res.set(http::field::content_type, r.content_type);
   if (r.status == 401) res.set(http::field::www_authenticate, "Bearer");
+  if (r.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(r.retry_after_s));
   res.keep_alive(keep_alive);
   res.body() = r.body;
   res.prepare_payload();
@@ -84,6 +86,37 @@ void SendError(tcp::socket& socket, int status, std::string_view message) {
   Response r{status, "application/json", "{\"error\":\"" + std::string(message) + "\"}"};
   beast::error_code ec;
   http::write(socket, ToBeast(r, 11, false), ec);
+}
+
+// Inflates a gzip body of at most `limit` bytes once inflated: InvalidArgument
+// over the limit, Corruption for bytes that are not gzip.
+Status Gunzip(std::string_view in, uint64_t limit, std::string* out) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return Status::Corruption("zlib init");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  char chunk[64 * 1024];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    z.next_out = reinterpret_cast<Bytef*>(chunk);
+    z.avail_out = sizeof(chunk);
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&z);
+      return Status::Corruption("not valid gzip data");
+    }
+    out->append(chunk, sizeof(chunk) - z.avail_out);
+    if (out->size() > limit) {
+      inflateEnd(&z);
+      return Status::InvalidArgument("over the body limit once inflated");
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+      inflateEnd(&z);
+      return Status::Corruption("gzip data ends early");
+    }
+  }
+  inflateEnd(&z);
+  return Status::OK();
 }
 
 }  // namespace
@@ -116,10 +149,24 @@ void Server::Impl::Serve(tcp::socket& socket) {
     Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
               std::string(req[http::field::authorization])};
     Response out;
-    try {
-      out = router.Handle(r);
-    } catch (const std::exception& e) {  // the boundary: nothing escapes to the thread
-      out = Response{500, "application/json", "{\"error\":\"internal error\"}"};
+    const std::string encoding(req[http::field::content_encoding]);
+    if (encoding == "gzip") {
+      std::string plain;
+      Status s = Gunzip(r.body, options.max_body_bytes, &plain);
+      if (!s.ok()) {
+        out = Response{s.IsInvalidArgument() ? 413 : 400, "application/json",
+                       "{\"error\":\"gzip body: " + s.message() + "\"}"};
+      }
+      r.body = std::move(plain);
+    } else if (!encoding.empty() && encoding != "identity") {
+      out = Response{415, "application/json", "{\"error\":\"content encoding: only gzip\"}"};
+    }
+    if (out.body.empty()) {
+      try {
+        out = router.Handle(r);
+      } catch (const std::exception& e) {  // the boundary: nothing escapes to the thread
+        out = Response{500, "application/json", "{\"error\":\"internal error\"}"};
+      }
     }
     const bool keep = req.keep_alive() && !stopping.load();
     http::write(socket, ToBeast(out, req.version(), keep), ec);
