@@ -51,6 +51,15 @@ expect_exit 0 "$H" checkpoint "${db[@]}" --out "$dir/cp.bin"
 
 expect_exit 0 "$H" verify "${db[@]}" --json
 grep -q '"intact":true,"records":4' "$dir/out" || fail "verify: $(cat "$dir/out")"
+expect_exit 0 "$H" ingest "${db[@]}" - <<<'{"raw_data":"after the checkpoint","vector":[1,0,0]}'
+expect_exit 0 "$H" verify "${db[@]}" --against "$dir/cp.bin"
+grep -q "intact" "$dir/out" || fail "verify --against: $(cat "$dir/out")"
+printf 'not a checkpoint' >"$dir/bad.bin"
+expect_exit 1 "$H" verify "${db[@]}" --against "$dir/bad.bin"
+expect_exit 0 "$H" similar "${db[@]}" --vector 1,0,0.1 --k 1 --json
+grep -q '"kind":"log"' "$dir/out" || fail "similar: $(cat "$dir/out")"
+expect_exit 2 "$H" similar "${db[@]}" --vector 1,x
+expect_exit 1 "$H" similar "${db[@]}" --vector 1,0
 
 # Flip one byte of a logged record: verify must find it, name its seq, and
 # exit 1.

@@ -180,6 +180,10 @@ class DB {
   virtual Result<CheckpointInfo> Checkpoint() = 0;
   // An inclusion proof for the value with this id.
   virtual Result<ProofInfo> Proof(const EventId& id) = 0;
+  // Proves that today's log extends an earlier exported checkpoint (its
+  // encoded bytes, as CheckpointInfo::encoded): OK, or IntegrityBroken when
+  // the log was rewritten since (or the checkpoint is not this log's).
+  virtual Status VerifyAgainst(std::string_view encoded_checkpoint) = 0;
 
   // Whether a write now would wait for a flush to finish (writes are slowed,
   // never refused: a server may answer "busy, retry" instead of waiting).

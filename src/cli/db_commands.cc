@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -183,10 +185,15 @@ int RunQuery(const DbArgs& args, const QueryArgs& q) {
   return 0;
 }
 
-int RunVerify(const DbArgs& args) {
+int RunVerify(const DbArgs& args, const std::string& against) {
   auto db = OpenDb(args);
   if (!db) return 1;
-  const VerifyResult r = db->Verify();
+  VerifyResult r = db->Verify();
+  if (r.intact() && !against.empty()) {
+    auto bytes = ReadFileToString(Env::Default(), against);
+    r.error = bytes.ok() ? db->VerifyAgainst(*bytes) : bytes.status();
+    if (!r.error.ok()) r.error = r.error.WithContext("--against " + against);
+  }
   if (args.json) {
     std::string out = fmt::format(
         "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},"
@@ -209,6 +216,57 @@ int RunVerify(const DbArgs& args) {
     std::printf("BROKEN: %s\n", r.error.ToString().c_str());
   }
   return r.intact() ? 0 : 1;
+}
+
+int RunSimilar(const DbArgs& args, const std::string& vector, const std::string& like, size_t k) {
+  if (vector.empty() == like.empty()) {
+    std::fprintf(stderr, "hanshiro similar: give --vector or --like, one of them\n");
+    return 2;
+  }
+  std::vector<float> query;
+  for (size_t at = 0; !vector.empty() && at <= vector.size();) {
+    const size_t comma = std::min(vector.find(',', at), vector.size());
+    const std::string part = vector.substr(at, comma - at);
+    char* end = nullptr;
+    const float f = std::strtof(part.c_str(), &end);
+    if (part.empty() || end != part.c_str() + part.size()) {
+      std::fprintf(stderr, "hanshiro similar: --vector element %zu ('%s') is not a number\n", query.size(), part.c_str());
+      return 2;
+    }
+    query.push_back(f);
+    at = comma + 1;
+  }
+  auto db = OpenDb(args);
+  if (!db) return 1;
+  if (!like.empty()) {
+    auto id = ParseId(like);
+    if (!id.ok()) {
+      std::fprintf(stderr, "hanshiro similar: %s\n", id.status().message().c_str());
+      return 2;
+    }
+    auto e = db->Get(*id);
+    if (!e.ok() || e->vector.empty()) {
+      std::fprintf(stderr, "hanshiro similar: %s\n",
+                   e.ok() ? "that event has no vector" : e.status().ToString().c_str());
+      return 1;
+    }
+    query = e->vector;
+  }
+  auto hits = db->FindSimilar(query, k);
+  if (!hits.ok()) {
+    std::fprintf(stderr, "hanshiro similar: %s\n", hits.status().ToString().c_str());
+    return 1;
+  }
+  if (!args.json) std::printf("%-38s %-6s %s\n", "id", "kind", "score");
+  for (const SimilarHit& h : *hits) {
+    if (args.json) {
+      std::printf("{\"id\":\"%s\",\"kind\":\"%s\",\"score\":%g,\"distance\":%g}\n", h.id.ToString().c_str(),
+                  std::string(ValueKindName(h.kind)).c_str(), h.score, h.distance);
+    } else {
+      std::printf("%-38s %-6s %.4f\n", h.id.ToString().c_str(), std::string(ValueKindName(h.kind)).c_str(), h.score);
+    }
+  }
+  return 0;
 }
 
 int RunCheckpoint(const DbArgs& args, const std::string& out_file) {

@@ -26,7 +26,11 @@ struct QueryArgs {
 int RunIngest(const DbArgs& db, const std::vector<std::string>& files);
 int RunGet(const DbArgs& db, const std::string& id);
 int RunQuery(const DbArgs& db, const QueryArgs& query);
-int RunVerify(const DbArgs& db);
+// With `against` (a file from `checkpoint --out`), also proves the log
+// extends that checkpoint.
+int RunVerify(const DbArgs& db, const std::string& against);
+// --vector "v1,v2,..." or --like ID; k nearest values.
+int RunSimilar(const DbArgs& db, const std::string& vector, const std::string& like, size_t k);
 int RunCheckpoint(const DbArgs& db, const std::string& out_file);
 int RunProof(const DbArgs& db, const std::string& id);
 

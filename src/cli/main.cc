@@ -103,6 +103,16 @@ int main(int argc, char** argv) {
   query->add_option("--limit", query_args.limit, "At most this many events (default 100)");
   CLI::App* verify = app.add_subcommand("verify", "Recompute the integrity tree; exit 0 intact, 1 broken");
   add_db_options(verify);
+  std::string against;
+  verify->add_option("--against", against,
+                     "A checkpoint exported earlier (checkpoint --out): prove the log extends it");
+  std::string similar_vector, similar_like;
+  size_t similar_k = 10;
+  CLI::App* similar = app.add_subcommand("similar", "The nearest values to a vector or to an event");
+  add_db_options(similar);
+  similar->add_option("--vector", similar_vector, "Comma-separated numbers");
+  similar->add_option("--like", similar_like, "An event id: its vector is the query");
+  similar->add_option("--k", similar_k, "How many (default 10)")->check(CLI::Range(1, 10000));
   std::string checkpoint_out;
   CLI::App* checkpoint = app.add_subcommand("checkpoint", "Sign and export the current tree head");
   add_db_options(checkpoint);
@@ -160,7 +170,8 @@ int main(int argc, char** argv) {
     if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files);
     if (get->parsed()) return hanshiro::cli::RunGet(db_args, id);
     if (query->parsed()) return hanshiro::cli::RunQuery(db_args, query_args);
-    if (verify->parsed()) return hanshiro::cli::RunVerify(db_args);
+    if (verify->parsed()) return hanshiro::cli::RunVerify(db_args, against);
+    if (similar->parsed()) return hanshiro::cli::RunSimilar(db_args, similar_vector, similar_like, similar_k);
     if (checkpoint->parsed()) return hanshiro::cli::RunCheckpoint(db_args, checkpoint_out);
     if (proof->parsed()) return hanshiro::cli::RunProof(db_args, id);
   } catch (const std::exception& e) {

@@ -593,6 +593,14 @@ Result<ProofInfo> DBImpl::Proof(const EventId& id) {
   return p;
 }
 
+Status DBImpl::VerifyAgainst(std::string_view encoded) {
+  HANSHIRO_ASSIGN_OR_RETURN(integrity::Checkpoint old, integrity::DecodeCheckpoint(encoded));
+  HANSHIRO_ASSIGN_OR_RETURN(integrity::ConsistencyProof proof, store_->log()->ProveConsistency(old));
+  // Checked by the standalone verifier, as an auditor would.
+  return integrity::VerifyConsistencyProof(integrity::EncodeConsistencyProof(proof),
+                                           store_->log()->public_key());
+}
+
 DBStats DBImpl::Stats() {
   const lsm::Stats s = store_->stats();
   DBStats d;

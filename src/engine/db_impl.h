@@ -53,6 +53,7 @@ class DBImpl final : public DB {
   VerifyResult Verify() override;
   Result<CheckpointInfo> Checkpoint() override;
   Result<ProofInfo> Proof(const EventId& id) override;
+  Status VerifyAgainst(std::string_view encoded_checkpoint) override;
   bool WritesStalled() override { return store_->WouldStall(); }
   DBStats Stats() override;
   std::string MetricsText() override;

@@ -354,6 +354,24 @@ TEST_F(EngineTest, VerifyChecksTablesAndProofsVerifyStandalone) {
   EXPECT_TRUE(db_->Proof(EventId(4, 4)).status().IsNotFound());
 }
 
+TEST_F(EngineTest, TodaysLogExtendsAnExportedCheckpoint) {
+  Open();
+  ASSERT_TRUE(db_->Write(MakeEvent(1)).ok());
+  auto early = db_->Checkpoint();
+  ASSERT_TRUE(early.ok());
+  ASSERT_TRUE(db_->WriteBatch({MakeEvent(2), MakeEvent(3)}).ok());
+  EXPECT_TRUE(db_->VerifyAgainst(early->encoded).ok());
+  std::string forged = early->encoded;
+  forged[20] ^= 1;  // inside the root: the signature no longer holds
+  EXPECT_FALSE(db_->VerifyAgainst(forged).ok());
+  // Another database's checkpoint is not this log's.
+  ::hanshiro::testing::TestDir other_dir;
+  auto other = DB::Open(TestOptions(), other_dir.path());
+  ASSERT_TRUE((*other)->Write(MakeEvent(9)).ok());
+  auto foreign = (*other)->Checkpoint();
+  EXPECT_TRUE(db_->VerifyAgainst(foreign->encoded).IsIntegrityBroken());
+}
+
 // Someone rewrites a table with one record changed and every checksum
 // recomputed: the tree's leaf exposes it, located by sequence number.
 TEST_F(EngineTest, VerifyFindsARecordAlteredInATable) {
