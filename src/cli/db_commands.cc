@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "hanshiro/db.h"
 #include "ingest/event_json.h"
+#include "server/routes.h"
 
 namespace hanshiro::cli {
 
@@ -195,14 +196,7 @@ int RunVerify(const DbArgs& args, const std::string& against) {
     if (!r.error.ok()) r.error = r.error.WithContext("--against " + against);
   }
   if (args.json) {
-    std::string out = fmt::format(
-        "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},"
-        "\"removed_by_policy\":{}",
-        r.intact() ? "true" : "false", r.records, r.tree_size, r.root.ToHex(), r.table_records,
-        r.removed_by_policy);
-    if (r.torn_tail) out += ",\"torn_tail\":" + json::Quote(*r.torn_tail);
-    if (!r.intact()) out += ",\"error\":" + json::Quote(r.error.ToString());
-    std::printf("%s}\n", out.c_str());
+    std::printf("%s\n", server::VerifyJson(r).c_str());
   } else if (r.intact()) {
     std::printf("intact: %llu records, tree size %llu, root %s\n%llu stored records match their leaves",
                 static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.tree_size),
@@ -285,9 +279,7 @@ int RunCheckpoint(const DbArgs& args, const std::string& out_file) {
     }
   }
   if (args.json) {
-    std::printf("{\"tree_size\":%llu,\"root\":\"%s\",\"time\":%s,\"checkpoint\":\"%s\"}\n",
-                static_cast<unsigned long long>(cp->tree_size), cp->root.ToHex().c_str(),
-                json::Quote(ingest::FormatTime(cp->time_ns)).c_str(), Hex(cp->encoded).c_str());
+    std::printf("%s\n", server::CheckpointJson(*cp).c_str());
   } else {
     std::printf("signed tree head: size %llu, root %s, at %s%s\n",
                 static_cast<unsigned long long>(cp->tree_size), cp->root.ToHex().c_str(),

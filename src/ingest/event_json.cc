@@ -85,6 +85,33 @@ Status SetSource(std::string_view key, element v, Event* e, std::string_view fie
   return Status::OK();
 }
 
+Status StringList(element value, std::string_view field, std::vector<std::string>* out) {
+  simdjson::dom::array arr;
+  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of strings");
+  size_t i = 0;
+  for (element x : arr) {
+    HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(x, fmt::format("{}[{}]", field, i)));
+    out->emplace_back(s);
+    ++i;
+  }
+  return Status::OK();
+}
+
+Status FloatList(element value, std::string_view field, std::vector<float>* out) {
+  simdjson::dom::array arr;
+  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of numbers");
+  size_t i = 0;
+  for (element x : arr) {
+    double d;
+    if (x.get(d) != simdjson::SUCCESS) return Bad(fmt::format("{}[{}]", field, i), "expected a number");
+    const auto f = static_cast<float>(d);
+    if (!std::isfinite(f)) return Bad(fmt::format("{}[{}]", field, i), "not a finite float");
+    out->push_back(f);
+    ++i;
+  }
+  return Status::OK();
+}
+
 Status ParseObject(simdjson::dom::object obj, int64_t now_ns, Event* e) {
   std::set<std::string> seen;
   bool have_text = false, have_ns = false;
@@ -153,19 +180,7 @@ Status ParseObject(simdjson::dom::object obj, int64_t now_ns, Event* e) {
       }
     } else if (key == "vector") {
       HANSHIRO_RETURN_IF_ERROR(once("vector", key));
-      simdjson::dom::array arr;
-      if (value.get(arr) != simdjson::SUCCESS) return Bad(key, "expected an array of numbers");
-      size_t i = 0;
-      for (element x : arr) {
-        double d;
-        if (x.get(d) != simdjson::SUCCESS) {
-          return Bad(fmt::format("vector[{}]", i), "expected a number");
-        }
-        const auto f = static_cast<float>(d);
-        if (!std::isfinite(f)) return Bad(fmt::format("vector[{}]", i), "not a finite float");
-        e->vector.push_back(f);
-        ++i;
-      }
+      HANSHIRO_RETURN_IF_ERROR(FloatList(value, key, &e->vector));
     } else {
       return Bad(key, "unknown field");
     }
@@ -192,33 +207,6 @@ Result<element> ParseDocument(simdjson::dom::parser* parser, std::string_view js
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
   return parser;
-}
-
-Status StringList(element value, std::string_view field, std::vector<std::string>* out) {
-  simdjson::dom::array arr;
-  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of strings");
-  size_t i = 0;
-  for (element x : arr) {
-    HANSHIRO_ASSIGN_OR_RETURN(std::string_view s, String(x, fmt::format("{}[{}]", field, i)));
-    out->emplace_back(s);
-    ++i;
-  }
-  return Status::OK();
-}
-
-Status FloatList(element value, std::string_view field, std::vector<float>* out) {
-  simdjson::dom::array arr;
-  if (value.get(arr) != simdjson::SUCCESS) return Bad(field, "expected an array of numbers");
-  size_t i = 0;
-  for (element x : arr) {
-    double d;
-    if (x.get(d) != simdjson::SUCCESS) return Bad(fmt::format("{}[{}]", field, i), "expected a number");
-    const auto f = static_cast<float>(d);
-    if (!std::isfinite(f)) return Bad(fmt::format("{}[{}]", field, i), "not a finite float");
-    out->push_back(f);
-    ++i;
-  }
-  return Status::OK();
 }
 
 Status ParseCodeObject(simdjson::dom::object obj, int64_t now_ns, CodeArtifact* a) {

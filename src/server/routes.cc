@@ -59,13 +59,22 @@ std::string IdsJson(const std::vector<EventId>& ids) {
   return out + "]";
 }
 
+}  // namespace
+
 std::string CheckpointJson(const CheckpointInfo& cp) {
   return fmt::format("{{\"tree_size\":{},\"root\":\"{}\",\"time\":{},\"checkpoint\":\"{}\"}}",
                      cp.tree_size, cp.root.ToHex(), json::Quote(ingest::FormatTime(cp.time_ns)),
                      HexEncode(cp.encoded));
 }
 
-}  // namespace
+std::string VerifyJson(const VerifyResult& v) {
+  std::string out = fmt::format(
+      "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},\"removed_by_policy\":{}",
+      v.intact() ? "true" : "false", v.records, v.tree_size, v.root.ToHex(), v.table_records, v.removed_by_policy);
+  if (v.torn_tail) out += ",\"torn_tail\":" + json::Quote(*v.torn_tail);
+  if (!v.intact()) out += ",\"error\":" + json::Quote(v.error.ToString());
+  return out + "}";
+}
 
 std::string UrlDecode(std::string_view s) {
   std::string out;
@@ -375,15 +384,7 @@ Response Router::GetCorrelations(std::string_view id_text) const {
   return Json(200, out + "]}");
 }
 
-Response Router::GetVerify() const {
-  const VerifyResult v = db_->Verify();
-  std::string out = fmt::format(
-      "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},\"removed_by_policy\":{}",
-      v.intact() ? "true" : "false", v.records, v.tree_size, v.root.ToHex(), v.table_records, v.removed_by_policy);
-  if (v.torn_tail) out += ",\"torn_tail\":" + json::Quote(*v.torn_tail);
-  if (!v.intact()) out += ",\"error\":" + json::Quote(v.error.ToString());
-  return Json(200, out + "}");
-}
+Response Router::GetVerify() const { return Json(200, VerifyJson(db_->Verify())); }
 
 Response Router::GetProof(std::string_view id_text) const {
   auto id = EventId::Parse(UrlDecode(id_text));

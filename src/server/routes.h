@@ -64,6 +64,11 @@ class Router {
   const std::vector<Hash256> api_keys_;
 };
 
+// The JSON the API and the command line print for a verify report and a
+// signed tree head.
+std::string VerifyJson(const VerifyResult& v);
+std::string CheckpointJson(const CheckpointInfo& cp);
+
 // "a%20b" -> "a b"; '+' is a space.
 std::string UrlDecode(std::string_view s);
 
