@@ -148,6 +148,9 @@ class DB {
   // NotFound when no event has this id.
   virtual Result<Event> Get(const EventId& id) = 0;
   virtual Result<ScanPage> Scan(const ScanQuery& query) = 0;
+  // The stored record of any value (docs/format/record.md): the exact bytes
+  // the integrity tree hashed.
+  virtual Result<std::string> GetRecord(const EventId& id) = 0;
 
   // --- Code artifacts and index entries
   virtual Result<EventId> WriteCode(CodeArtifact artifact) = 0;

@@ -322,11 +322,16 @@ Status DBImpl::LinkCodeToLogs(const EventId& code_id, const std::vector<EventId>
 // ---------------------------------------------------------------------------
 // Reads
 
-Result<Value> DBImpl::GetValue(const EventId& id) {
+Result<std::string> DBImpl::GetRecord(const EventId& id) {
   HANSHIRO_ASSIGN_OR_RETURN(std::optional<std::string> key, store_->FindKey(IdBytes(id)));
   if (!key) return Status::NotFound("no value with id " + id.ToString());
   std::string record;
   HANSHIRO_RETURN_IF_ERROR(store_->Get(*key, &record));
+  return record;
+}
+
+Result<Value> DBImpl::GetValue(const EventId& id) {
+  HANSHIRO_ASSIGN_OR_RETURN(std::string record, GetRecord(id));
   return record::Decode(record);
 }
 

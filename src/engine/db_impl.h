@@ -38,6 +38,7 @@ class DBImpl final : public DB {
   Result<std::vector<EventId>> WriteBatch(std::vector<Event> events) override;
   Result<Event> Get(const EventId& id) override;
   Result<ScanPage> Scan(const ScanQuery& query) override;
+  Result<std::string> GetRecord(const EventId& id) override;
   Result<EventId> WriteCode(CodeArtifact artifact) override;
   Result<CodeArtifact> GetCode(const EventId& id) override;
   Result<EventId> CreateIndex(std::string field, std::string value,

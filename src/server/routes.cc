@@ -13,6 +13,7 @@
 #include "hanshiro/env.h"
 #include "hanshiro/version.h"
 #include "ingest/event_json.h"
+#include "server/wire.h"
 
 namespace hanshiro::server {
 
@@ -143,7 +144,8 @@ Response Router::Handle(const Request& r) const {
   if (!api_keys_.empty() && !Authorized(r)) {
     return Error(401, "this server needs an API key: Authorization: Bearer KEY");
   }
-  const bool writes = post && (target == "/events" || target == "/events/_bulk" || target == "/code");
+  const bool writes = post && (target == "/events" || target == "/events/_bulk" || target == "/code" ||
+                               target.starts_with("/bin/"));
   if (writes && db_->WritesStalled()) {
     // Back-pressure: flushing is behind. Nothing of this request was taken.
     Response busy = Error(429, "writes are stalled while the store flushes; retry shortly");
@@ -167,6 +169,10 @@ Response Router::Handle(const Request& r) const {
   if (target == "/verify") return get ? GetVerify() : wrong_method();
   if (target.starts_with("/proof/")) return get ? GetProof(tail("/proof/")) : wrong_method();
   if (target == "/checkpoint") return get ? GetCheckpoint() : wrong_method();
+  if (target == "/bin/events" || target == "/bin/code") {
+    return post ? PostBinary(r, target == "/bin/events" ? ValueKind::kLog : ValueKind::kCode) : wrong_method();
+  }
+  if (target.starts_with("/bin/events/")) return get ? GetBinaryEvent(tail("/bin/events/")) : wrong_method();
   if (target == "/metrics") {
     return get ? Response{200, "text/plain; version=0.0.4", db_->MetricsText()} : wrong_method();
   }
@@ -360,6 +366,37 @@ Response Router::PostSimilar(const Request& r) const {
                        ValueKindName(h.kind), h.score, h.distance);
   }
   return Json(200, out + "]}");
+}
+
+Response Router::PostBinary(const Request& r, ValueKind kind) const {
+  auto values = wire::DecodeRequest(r.body, kind);
+  if (!values.ok()) return Error(400, values.status().message());
+  std::vector<EventId> ids;
+  if (kind == ValueKind::kLog) {
+    std::vector<Event> events;
+    for (Value& v : *values) events.push_back(std::move(std::get<Event>(v)));
+    auto written = db_->WriteBatch(std::move(events));
+    if (!written.ok()) return FromStatus(written.status());
+    ids = std::move(written).value();
+  } else {
+    for (Value& v : *values) {
+      auto id = db_->WriteCode(std::move(std::get<CodeArtifact>(v)));
+      if (!id.ok()) return FromStatus(id.status());
+      ids.push_back(*id);
+    }
+  }
+  return {200, "application/octet-stream", wire::EncodeResponse(ids)};
+}
+
+Response Router::GetBinaryEvent(std::string_view id_text) const {
+  auto id = EventId::Parse(UrlDecode(id_text));
+  if (!id.ok()) return Error(400, id.status().message());
+  auto record = db_->GetRecord(*id);
+  if (!record.ok()) return FromStatus(record.status());
+  if (record->size() < 2 || static_cast<uint8_t>((*record)[1]) != static_cast<uint8_t>(ValueKind::kLog)) {
+    return Error(404, id->ToString() + " is not an event");
+  }
+  return {200, "application/octet-stream", std::move(record).value()};
 }
 
 Response Router::PostCorrelate() const {

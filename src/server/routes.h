@@ -52,6 +52,8 @@ class Router {
   Response PostCode(const Request& r) const;
   Response GetCode(std::string_view id) const;
   Response PostSimilar(const Request& r) const;
+  Response PostBinary(const Request& r, ValueKind kind) const;
+  Response GetBinaryEvent(std::string_view id) const;
   Response PostCorrelate() const;
   Response GetCorrelations(std::string_view id) const;
   Response GetVerify() const;
