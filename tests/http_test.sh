@@ -66,6 +66,19 @@ grep -q '"intact":true' "$dir/body" || fail "verify"
 expect 200 GET /metrics
 grep -q '^hanshiro_events_written_total' "$dir/body" || fail "metrics"
 
+# A slow client holding a half-sent request does not hold up anyone else.
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"raw' >&3
+expect 200 GET /health
+expect 200 POST /events '{"raw_data":"while a slow client waits"}'
+exec 3>&-
+# Many connections at once.
+for i in $(seq 60); do
+  curl -s -o /dev/null -w "%{http_code}\n" "$base/health" >>"$dir/many" &
+done
+wait $(jobs -p | grep -v "^$pid$") 2>/dev/null
+[[ $(grep -c '^200$' "$dir/many") == 60 ]] || fail "60 parallel requests: $(sort "$dir/many" | uniq -c)"
+
 # Concurrent bulk writers on keep-alive connections.
 for w in 1 2 3 4; do
   for i in $(seq 50); do echo "{\"source_host\":\"w$w\",\"raw_data\":\"bulk $w $i\"}"; done >"$dir/bulk$w"
