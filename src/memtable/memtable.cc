@@ -78,17 +78,30 @@ MemTable::Node* MemTable::FindGreaterOrEqual(std::string_view key, uint64_t seq,
 }
 
 void MemTable::FindFromFinger(std::string_view key, uint64_t seq, Node** prev) const {
-  Node* x = head_;
-  for (int level = height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-    // Both x and the finger precede key: start from whichever is further.
-    Node* f = finger_[level];
+  // Climb from the last insert while the key lies beyond its reach at that
+  // level. Above the level where it stops, the last insert's predecessors
+  // are the key's too: a node between them and the key would also stand at
+  // the stopping level, before the key.
+  const int top = height_.load(std::memory_order_relaxed) - 1;
+  int level = 0;
+  while (level < top) {
+    const Node* next = finger_[level]->Next(level);
+    if (next == nullptr || Compare(next, key, seq) >= 0) break;
+    ++level;
+  }
+  for (int i = top; i > level; --i) prev[i] = finger_[i];
+  // Then down as a search does, each level starting from the further of the
+  // level above's answer and that level's finger (both precede the key).
+  Node* x = finger_[level];
+  for (int l = level; l >= 0; --l) {
+    Node* f = finger_[l];
     if (f != head_ && (x == head_ || Compare(x, f->key(), f->seq) < 0)) x = f;
-    Node* next = x->Next(level);
+    Node* next = x->Next(l);
     while (next != nullptr && Compare(next, key, seq) < 0) {
       x = next;
-      next = x->Next(level);
+      next = x->Next(l);
     }
-    prev[level] = x;
+    prev[l] = x;
   }
 }
 

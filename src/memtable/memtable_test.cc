@@ -123,6 +123,33 @@ TEST(MemTableTest, InterleavedOrderedBatchesStaySorted) {
   EXPECT_FALSE(table.Get(Cat("key", 999999), &value));
 }
 
+// Rounds of the same times with growing suffixes (many events in one
+// millisecond, from several sources): each key lands past earlier rounds'
+// keys, far from the previous insert.
+TEST(MemTableTest, RepeatedTimesFromSeveralSourcesStaySorted) {
+  MemTable table;
+  std::set<std::string> model;
+  uint64_t seq = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (int source = 0; source < 4; ++source) {
+      for (int i = 0; i < 300; ++i) {
+        const std::string key = Cat("t", 100000 + source * 1000 + i) + Cat("#", 100000 + round * 4 + source);
+        model.insert(key);
+        table.Add(++seq, key, "v");
+      }
+    }
+  }
+  MemTable::Iterator it(&table);
+  auto m = model.begin();
+  for (it.SeekToFirst(); it.Valid(); it.Next(), ++m) {
+    ASSERT_NE(m, model.end());
+    ASSERT_EQ(it.key(), *m);
+  }
+  EXPECT_EQ(m, model.end());
+  std::string value;
+  for (const std::string& key : model) ASSERT_TRUE(table.Get(key, &value)) << key;
+}
+
 TEST(MemTableTest, APoolLendsBlocksToTheNextMemtable) {
   BlockPool pool(Arena::kDefaultBlockBytes, 8);
   const std::string value(1000, 'v');
