@@ -112,6 +112,15 @@ grep -q '"intact":true' "$dir/body" || fail "verify after kill -9: $(cat "$dir/b
 kill -TERM "$pid"; wait "$pid"; code=$?; pid=""
 [[ $code == 0 ]] || fail "graceful stop exited $code"
 grep -q "stopped cleanly" "$dir/server.log" || fail "no clean stop"
+# A connection idle (or stuck mid-request) past the timeout is closed.
+start --idle-timeout-s 1
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"raw' >&3
+if timeout 10 cat <&3 >/dev/null; then :; else fail "a stuck connection was not closed by the idle timeout"; fi
+exec 3>&-
+expect 200 GET /health
+kill -TERM "$pid"; wait "$pid"; pid=""
+
 # API keys: every route but /health needs the bearer key.
 printf '# test key\nsecret-key-0123456789abcdef\n' >"$dir/keys"
 start --api-key-file "$dir/keys"

@@ -75,6 +75,8 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files) {
       file.open(name);
       if (!file) {
         std::fprintf(stderr, "hanshiro ingest: cannot read %s\n", name.c_str());
+        (void)flush();  // what was read before is kept, and reported
+        std::printf("ingested %llu events before the error\n", static_cast<unsigned long long>(written));
         return 1;
       }
       in = &file;
@@ -192,7 +194,11 @@ int RunVerify(const DbArgs& args, const std::string& against) {
   VerifyResult r = db->Verify();
   if (r.intact() && !against.empty()) {
     auto bytes = ReadFileToString(Env::Default(), against);
-    r.error = bytes.ok() ? db->VerifyAgainst(*bytes) : bytes.status();
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "hanshiro verify: --against: %s\n", bytes.status().ToString().c_str());
+      return 2;
+    }
+    r.error = db->VerifyAgainst(*bytes);
     if (!r.error.ok()) r.error = r.error.WithContext("--against " + against);
   }
   if (args.json) {

@@ -14,6 +14,7 @@
 #include "cli/serve_command.h"
 #include "cli/stats_command.h"
 #include "hanshiro/env.h"
+#include "hanshiro/options.h"
 #include "hanshiro/version.h"
 
 namespace {
@@ -131,6 +132,9 @@ int main(int argc, char** argv) {
   serve->add_option("--port", serve_args.port, "Port (default 3000; 0 picks a free one)");
   serve->add_option("--max-body-mb", serve_args.max_body_mb, "Largest request body, MiB (default 64)")
       ->check(CLI::Range(1, 4096));
+  serve->add_option("--idle-timeout-s", serve_args.idle_timeout_s,
+                    "Close connections idle (or slow sending a request) this long (default 60)")
+      ->check(CLI::Range(1, 86400));
   serve->add_option("--api-key-file", serve_args.api_key_file,
                     "API keys, one per line: every route but /health then needs Authorization: Bearer KEY");
 
@@ -166,6 +170,12 @@ int main(int argc, char** argv) {
   try {
     if (stats->parsed()) return RunStats(data_dir, as_json);
     if (bench->parsed()) return RunBenchCommand(bench_settings);
+    for (const std::string* preset : {&db_args.preset, &serve_args.preset}) {
+      if (auto o = hanshiro::Options::FromPresetName(*preset); !o.ok()) {  // a usage error
+        std::fprintf(stderr, "hanshiro: --preset: %s\n", o.status().message().c_str());
+        return 2;
+      }
+    }
     if (serve->parsed()) return hanshiro::cli::RunServe(serve_args);
     if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files);
     if (get->parsed()) return hanshiro::cli::RunGet(db_args, id);

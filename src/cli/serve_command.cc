@@ -39,6 +39,7 @@ int RunServe(const ServeArgs& args) {
     so.api_keys = std::move(keys).value();
   }
   so.bind = args.bind;
+  so.idle_timeout_s = args.idle_timeout_s;
   so.port = args.port;
   so.max_body_bytes = args.max_body_mb << 20;
   auto server = server::Server::Start(db->get(), so);

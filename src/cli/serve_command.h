@@ -16,6 +16,7 @@ struct ServeArgs {
   uint16_t port = 3000;
   uint64_t max_body_mb = 64;
   std::string api_key_file;  // one key per line; empty: no keys
+  int idle_timeout_s = 60;
 };
 
 int RunServe(const ServeArgs& args);

@@ -365,7 +365,7 @@ Result<std::vector<Event>> ParseEvents(std::string_view json, int64_t now_ns) {
 
 Result<int64_t> ParseTime(std::string_view s) {
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (s.size() > 15) return Status::InvalidArgument("Unix milliseconds out of range");
+    if (s.size() > 13) return Status::InvalidArgument("Unix milliseconds out of range (13 digits at most)");
     return static_cast<int64_t>(std::stoll(std::string(s))) * 1'000'000;
   }
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)

@@ -1,6 +1,7 @@
 #include "server/routes.h"
 
 #include <charconv>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -115,6 +116,12 @@ Result<std::vector<Hash256>> LoadApiKeys(const std::string& path) {
 }
 
 bool Router::Authorized(const Request& r) const {
+  if (api_keys_.empty()) return true;
+  const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+  return path == "/health" || KeyValid(r);
+}
+
+bool Router::KeyValid(const Request& r) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (!std::string_view(r.authorization).starts_with(kBearer)) return false;
   const Hash256 h = blake3::Hash(std::string_view(r.authorization).substr(kBearer.size()));
@@ -141,7 +148,7 @@ Response Router::Handle(const Request& r) const {
   if (target == "/health") {
     return get ? Json(200, fmt::format("{{\"status\":\"ok\",\"version\":\"{}\"}}", Version())) : wrong_method();
   }
-  if (!api_keys_.empty() && !Authorized(r)) {
+  if (!Authorized(r)) {
     return Error(401, "this server needs an API key: Authorization: Bearer KEY");
   }
   const bool writes = post && (target == "/events" || target == "/events/_bulk" || target == "/code" ||
@@ -196,14 +203,34 @@ Response Router::PostBulk(const Request& r) const {
   uint64_t ok = 0, bad = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
-    auto ids = db_->WriteBatch(std::move(batch));
-    batch.clear();
-    if (!ids.ok()) return ids.status();
-    for (size_t i = 0; i < ids->size(); ++i) {
-      results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"id\":\"{}\"}}", batch_lines[i],
-                                                       (*ids)[i].ToString()));
+    auto ids = db_->WriteBatch(batch);  // a copy: refused batches are retried line by line
+    if (ids.ok()) {
+      for (size_t i = 0; i < ids->size(); ++i) {
+        results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"id\":\"{}\"}}", batch_lines[i],
+                                                         (*ids)[i].ToString()));
+      }
+      ok += ids->size();
+    } else if (ids.status().IsInvalidArgument()) {
+      // A value the database refused (nothing of the batch was written):
+      // each line on its own, so the good ones are kept and the bad named.
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto id = db_->Write(std::move(batch[i]));
+        if (id.ok()) {
+          results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"id\":\"{}\"}}", batch_lines[i],
+                                                           id->ToString()));
+          ++ok;
+        } else if (id.status().IsInvalidArgument()) {
+          ++bad;
+          results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"error\":{}}}", batch_lines[i],
+                                                           json::Quote(id.status().message())));
+        } else {
+          return id.status();
+        }
+      }
+    } else {
+      return ids.status();
     }
-    ok += ids->size();
+    batch.clear();
     batch_lines.clear();
     return Status::OK();
   };
@@ -316,6 +343,9 @@ Response Router::PostSimilar(const Request& r) const {
       for (simdjson::dom::element x : arr) {
         double d;
         if (x.get(d) != simdjson::SUCCESS) return Error(400, "field 'vector': expected numbers");
+        if (!std::isfinite(d) || std::fabs(d) > 3.0e38) {
+          return Error(400, "field 'vector': elements must be finite floats");
+        }
         query.push_back(static_cast<float>(d));
       }
     } else if (key == "like") {
@@ -362,8 +392,9 @@ Response Router::PostSimilar(const Request& r) const {
   for (size_t i = 0; i < hits->size(); ++i) {
     const SimilarHit& h = (*hits)[i];
     if (i > 0) out += ",";
+    auto num = [](float f) { return std::isfinite(f) ? fmt::format("{}", f) : std::string("null"); };
     out += fmt::format("{{\"id\":\"{}\",\"kind\":\"{}\",\"score\":{},\"distance\":{}}}", h.id.ToString(),
-                       ValueKindName(h.kind), h.score, h.distance);
+                       ValueKindName(h.kind), num(h.score), num(h.distance));
   }
   return Json(200, out + "]}");
 }

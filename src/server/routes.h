@@ -43,6 +43,8 @@ class Router {
   explicit Router(DB* db, std::vector<Hash256> api_keys = {})
       : db_(db), api_keys_(std::move(api_keys)) {}
   Response Handle(const Request& request) const;
+  // Whether Handle would serve it (no keys, a valid key, or /health).
+  bool Authorized(const Request& request) const;
 
  private:
   Response PostEvents(const Request& r) const;
@@ -60,7 +62,7 @@ class Router {
   Response GetProof(std::string_view id) const;
   Response GetCheckpoint() const;
 
-  bool Authorized(const Request& r) const;
+  bool KeyValid(const Request& r) const;
 
   DB* const db_;
   const std::vector<Hash256> api_keys_;

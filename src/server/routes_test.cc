@@ -91,6 +91,18 @@ TEST_F(RoutesTest, BulkKeepsGoodLinesAndNamesBadOnes) {
   EXPECT_EQ(db_->Stats().records, 2u);
 }
 
+TEST_F(RoutesTest, BulkLinesTheDatabaseRefusesAreNamedAndTheRestKept) {
+  ASSERT_EQ(Call("POST", "/events", R"({"raw_data":"fixes the dimension","vector":[1,0]})").status, 200);
+  Response r = Call("POST", "/events/_bulk",
+                    "{\"raw_data\":\"a\",\"vector\":[0,1]}\n{\"raw_data\":\"b\",\"vector\":[1,2,3]}\n"
+                    "{\"raw_data\":\"c\"}\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"ingested\":2,\"errors\":1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{\"line\":2,\"error\":"), std::string::npos) << r.body;
+  EXPECT_EQ(db_->Stats().records, 3u);
+  EXPECT_EQ(Call("POST", "/similar", R"({"vector":[1e39,0]})").status, 400);
+}
+
 TEST_F(RoutesTest, ListingFiltersAndPages) {
   std::string body;
   for (int i = 0; i < 25; ++i) {

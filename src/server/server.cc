@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <list>
+#include <system_error>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +35,7 @@ struct Server::Impl {
   struct Conn {
     std::thread thread;
     std::atomic<bool> done{false};
+    std::atomic<int64_t> active_ms{0};  // when the connection last finished a request
     int fd = -1;
   };
   std::mutex mu;
@@ -40,7 +43,10 @@ struct Server::Impl {
 
   Impl(DB* d, const ServerOptions& o) : db(d), options(o), router(d, o.api_keys) {}
 
-  void Serve(tcp::socket& socket);
+  void Serve(tcp::socket& socket, Conn* conn);
+  // Shuts the reading side of connections idle (or mid-request) for longer
+  // than the timeout: a blocking read has no timeout of its own.
+  void Watch();
   // Joins the threads of connections that ended. REQUIRES: mu held.
   void Reap();
   void JoinAll();
@@ -94,6 +100,7 @@ Status Gunzip(std::string_view in, uint64_t limit, std::string* out) {
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return Status::Corruption("zlib init");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  if (in.size() > UINT32_MAX) return Status::InvalidArgument("gzip body over 4 GiB");
   z.avail_in = static_cast<uInt>(in.size());
   char chunk[64 * 1024];
   int rc = Z_OK;
@@ -116,18 +123,31 @@ Status Gunzip(std::string_view in, uint64_t limit, std::string* out) {
     }
   }
   inflateEnd(&z);
+  if (z.avail_in != 0) return Status::Corruption("bytes after the gzip stream (one member only)");
   return Status::OK();
 }
 
 }  // namespace
 
-void Server::Impl::Serve(tcp::socket& socket) {
-  beast::flat_buffer buffer;
-  {
-    // A receive timeout bounds slow and idle clients.
-    struct timeval tv{options.idle_timeout_s, 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Server::Impl::Watch() {
+  while (!stopping.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int64_t limit = NowMs() - int64_t{options.idle_timeout_s} * 1000;
+    std::lock_guard lock(mu);
+    for (auto& c : connections) {
+      if (c->fd >= 0 && !c->done.load() && c->active_ms.load() < limit) ::shutdown(c->fd, SHUT_RD);
+    }
   }
+}
+
+void Server::Impl::Serve(tcp::socket& socket, Conn* conn) {
+  beast::flat_buffer buffer;
   while (!stopping.load()) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(options.max_body_bytes);
@@ -150,7 +170,9 @@ void Server::Impl::Serve(tcp::socket& socket) {
               std::string(req[http::field::authorization])};
     Response out;
     const std::string encoding(req[http::field::content_encoding]);
-    if (encoding == "gzip") {
+    if (!router.Authorized(r)) {
+      out = router.Handle(r);  // 401, before any work on the body
+    } else if (encoding == "gzip") {
       std::string plain;
       Status s = Gunzip(r.body, options.max_body_bytes, &plain);
       if (!s.ok()) {
@@ -161,7 +183,7 @@ void Server::Impl::Serve(tcp::socket& socket) {
     } else if (!encoding.empty() && encoding != "identity") {
       out = Response{415, "application/json", "{\"error\":\"content encoding: only gzip\"}"};
     }
-    if (out.body.empty()) {
+    if (out.body.empty() && out.status == 200) {
       try {
         out = router.Handle(r);
       } catch (const std::exception& e) {  // the boundary: nothing escapes to the thread
@@ -170,6 +192,7 @@ void Server::Impl::Serve(tcp::socket& socket) {
     }
     const bool keep = req.keep_alive() && !stopping.load();
     http::write(socket, ToBeast(out, req.version(), keep), ec);
+    conn->active_ms.store(NowMs());
     if (ec || !keep) break;
   }
   beast::error_code ignored;
@@ -206,21 +229,30 @@ uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); 
 
 void Server::Run() {
   Impl& s = *impl_;
+  std::thread watchdog([&s] { s.Watch(); });
   while (!s.stopping.load()) {
     beast::error_code ec;
     tcp::socket socket(s.io);
     s.acceptor.accept(socket, ec);
     if (ec) {
       if (s.stopping.load()) break;
+      // Out of descriptors, say: wait rather than spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
     std::lock_guard lock(s.mu);
     s.Reap();  // finished connections are joined as new ones come
+    if (s.connections.size() >= s.options.max_connections) {
+      SendError(socket, 503, "too many connections; retry shortly");
+      continue;
+    }
     auto conn = std::make_unique<Impl::Conn>();
     Impl::Conn* c = conn.get();
     c->fd = socket.native_handle();
+    c->active_ms.store(NowMs());
+    try {
     c->thread = std::thread([&s, c, sock = std::move(socket)]() mutable {
-      s.Serve(sock);
+      s.Serve(sock, c);
       {
         std::lock_guard lock(s.mu);
         c->fd = -1;  // before the close: Stop must not touch a reused descriptor
@@ -229,20 +261,27 @@ void Server::Run() {
       sock.close(ignored);
       c->done.store(true);
     });
+    } catch (const std::system_error&) {
+      continue;  // no thread to serve it: the socket closes with conn
+    }
     s.connections.push_back(std::move(conn));
   }
+  watchdog.join();
   s.JoinAll();
 }
 
 void Server::Stop() {
   if (impl_->stopping.exchange(true)) return;
-  // Wakes the blocking accept, and every connection waiting for a request;
-  // a request being handled finishes and its response is still sent.
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-  std::lock_guard lock(impl_->mu);
-  for (auto& c : impl_->connections) {
-    if (c->fd >= 0) ::shutdown(c->fd, SHUT_RD);
+  // Wakes every connection waiting for a request (a request being handled
+  // finishes and its response is still sent), then the blocking accept: in
+  // that order, so no connection is missed by the final join.
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& c : impl_->connections) {
+      if (c->fd >= 0) ::shutdown(c->fd, SHUT_RD);
+    }
   }
+  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
 }
 
 }  // namespace hanshiro::server

@@ -1,8 +1,9 @@
 // server::Server: HTTP/1.1 on Boost.Beast over a hanshiro::DB (routes.h).
 //
 // One thread accepts; each connection gets a thread that reads requests in
-// a keep-alive loop (idle connections time out), so a slow client holds
-// only its own thread. Bodies over `max_body_bytes` get 413 and the
+// a keep-alive loop, so a slow client holds only its own thread; a watchdog
+// closes connections idle (or slow with a request) past the timeout, and
+// connections over the cap get 503. Bodies over `max_body_bytes` get 413 and the
 // connection closes. Stop() (from a signal handler thread) stops accepting,
 // lets requests in progress finish, and returns from Run.
 #ifndef HANSHIRO_SERVER_SERVER_H_
@@ -22,7 +23,8 @@ struct ServerOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 3000;  // 0: any free port (see port())
   uint64_t max_body_bytes = 64ull << 20;
-  int idle_timeout_s = 60;
+  int idle_timeout_s = 60;   // idle, or slow sending a request: the connection closes
+  size_t max_connections = 1024;  // more get 503
   std::vector<Hash256> api_keys;  // hashes (LoadApiKeys); empty: no keys needed
 };
 

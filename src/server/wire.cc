@@ -1,5 +1,7 @@
 #include "server/wire.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/coding.h"
@@ -19,7 +21,7 @@ Result<std::vector<Value>> DecodeRequest(std::string_view body, ValueKind kind) 
     return Status::InvalidArgument(fmt::format("binary body: count {} is not 1..{} [WIRE-1]", count, kMaxCount));
   }
   std::vector<Value> values;
-  values.reserve(count);
+  values.reserve(std::min<size_t>(count, r.remaining() / 4));  // a 12-byte body cannot claim 100000
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t length = 0;
     std::string_view bytes;
