@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -52,6 +53,13 @@ double RssMb() {
     }
   }
   return 0;
+}
+
+std::string RandomPool() {
+  std::string pool(4 << 20, '\0');
+  std::mt19937_64 rng(11);
+  for (char& c : pool) c = static_cast<char>(rng());
+  return pool;
 }
 
 double Percentile(std::vector<double> v, double p) {

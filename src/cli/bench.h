@@ -58,6 +58,9 @@ Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit);
 // Resident set size of this process, in MiB: now, and the peak so far.
 double RssMb();
 double PeakRssMb();
+// 4 MiB of seeded random bytes: payloads are views into it (incompressible,
+// the same in every run).
+std::string RandomPool();
 // The p-quantile (0..1) of v.
 double Percentile(std::vector<double> v, double p);
 

@@ -46,13 +46,6 @@ struct Spec {
   bool sync;
 };
 
-std::string RandomPool() {
-  std::string pool(4 << 20, '\0');
-  std::mt19937_64 rng(11);
-  for (char& c : pool) c = static_cast<char>(rng());
-  return pool;
-}
-
 void FillEvent(uint64_t g, int w, const std::string& pool, size_t payload, Event* e) {
   e->event_time_ns = kT0 + static_cast<int64_t>(g) * 1'000'000;
   e->type = EventType::Named(g % 3 == 0 ? EventTypeCode::kDnsQuery : EventTypeCode::kNetworkConnection);

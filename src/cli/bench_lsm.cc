@@ -35,13 +35,6 @@ struct FillResult {
   std::vector<EventId> ids;  // every written id, when asked for
 };
 
-std::string RandomPool() {
-  std::string pool(4 << 20, '\0');
-  std::mt19937_64 rng(11);
-  for (char& c : pool) c = static_cast<char>(rng());
-  return pool;
-}
-
 // Writes `n` events; `keep_ids` records their ids for lookups.
 Result<FillResult> Fill(lsm::DB* db, uint64_t n, int writers, size_t batch, size_t payload,
                         bool keep_ids) {

@@ -93,6 +93,19 @@ TEST(MemTableTest, IncreasingKeysTakeTheAppendPath) {
   EXPECT_GT(table.bytes(), 10000u * 25);
 }
 
+// The table iterates exactly the model's keys, in order, and finds each.
+void ExpectHolds(const MemTable& table, const std::set<std::string>& model) {
+  MemTable::Iterator it(&table);
+  auto m = model.begin();
+  for (it.SeekToFirst(); it.Valid(); it.Next(), ++m) {
+    ASSERT_NE(m, model.end());
+    ASSERT_EQ(it.key(), *m);
+  }
+  EXPECT_EQ(m, model.end());
+  std::string value;
+  for (const std::string& key : model) ASSERT_TRUE(table.Get(key, &value)) << key;
+}
+
 // Ordered batches that land between earlier ones (writers taking turns on one
 // clock, committing out of turn): each batch's keys after its first search
 // onward from the previous insert. Order and lookups stay exact.
@@ -111,15 +124,8 @@ TEST(MemTableTest, InterleavedOrderedBatchesStaySorted) {
       table.Add(++seq, key, "v");
     }
   }
-  MemTable::Iterator it(&table);
-  auto m = model.begin();
-  for (it.SeekToFirst(); it.Valid(); it.Next(), ++m) {
-    ASSERT_NE(m, model.end());
-    ASSERT_EQ(it.key(), *m);
-  }
-  EXPECT_EQ(m, model.end());
+  ExpectHolds(table, model);
   std::string value;
-  for (const std::string& key : model) ASSERT_TRUE(table.Get(key, &value)) << key;
   EXPECT_FALSE(table.Get(Cat("key", 999999), &value));
 }
 
@@ -139,15 +145,7 @@ TEST(MemTableTest, RepeatedTimesFromSeveralSourcesStaySorted) {
       }
     }
   }
-  MemTable::Iterator it(&table);
-  auto m = model.begin();
-  for (it.SeekToFirst(); it.Valid(); it.Next(), ++m) {
-    ASSERT_NE(m, model.end());
-    ASSERT_EQ(it.key(), *m);
-  }
-  EXPECT_EQ(m, model.end());
-  std::string value;
-  for (const std::string& key : model) ASSERT_TRUE(table.Get(key, &value)) << key;
+  ExpectHolds(table, model);
 }
 
 TEST(MemTableTest, APoolLendsBlocksToTheNextMemtable) {
