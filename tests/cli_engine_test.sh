@@ -75,4 +75,37 @@ PY
 "$H" verify "${db[@]}" >"$dir/out" 2>"$dir/err"; code=$?
 [[ $code == 1 ]] || fail "verify of a tampered log exited $code: $(cat "$dir/out" "$dir/err")"
 grep -q "BROKEN: .*at seq 1 " "$dir/out" || fail "verify gave no location: $(cat "$dir/out" "$dir/err")"
+
+# Other log formats: each line recognised by its shape (--format auto, the
+# default), or named with --format; fields become metadata.
+fdb=(--data-dir "$dir/fdb")
+cat >"$dir/mixed.log" <<'LOG'
+<134>Nov 14 22:13:21 fw02 CEF:0|Acme|FW|2|7|Connection denied|5|src=10.9.9.9 dpt=445 act=deny
+LEEF:1.0|Microsoft|MSExchange|4.0|15345|src=192.0.2.1	cat=anomaly	usrName=joe
+<38>Nov 14 22:13:19 bastion sshd[4242]: Failed password for root from 198.51.100.7 port 22 ssh2
+{"class_uid":4003,"time":1700000000123,"device":{"hostname":"dns01"},"query":{"hostname":"evil.example"}}
+{"@timestamp":"2023-11-14T22:13:20Z","event":{"category":["process"],"type":["start"]},"host":{"name":"ws9"},"process":{"name":"evil.exe"}}
+{"timestamp":"2023-11-14T22:13:20.5+0000","flow_id":7,"event_type":"alert","src_ip":"10.0.0.5","alert":{"category":"A Network Trojan was detected"}}
+nonsense that is no known format
+LOG
+expect_exit 1 "$H" ingest "${fdb[@]}" "$dir/mixed.log"
+grep -q "ingested 6 events, 1 bad lines" "$dir/out" || fail "mixed ingest: $(cat "$dir/out")"
+grep -q "mixed.log:7: not a recognised format" "$dir/err" || fail "unknown line not named: $(cat "$dir/err")"
+for t in NetworkConnection AnomalyDetected Authentication DNSQuery ProcessStart MalwareDetected; do
+  expect_exit 0 "$H" query "${fdb[@]}" --type "$t" --json
+  [[ $(wc -l <"$dir/out") == 1 ]] || fail "--type $t after a mixed ingest: $(cat "$dir/out")"
+done
+expect_exit 0 "$H" query "${fdb[@]}" --where process.name=evil.exe --json
+grep -q '"format":"ECS"' "$dir/out" || fail "ECS field as metadata: $(cat "$dir/out")"
+expect_exit 0 "$H" query "${fdb[@]}" --where dpt=445 --json
+grep -q '"host":"fw02"' "$dir/out" && grep -q '"format":"CEF"' "$dir/out" || fail "CEF: $(cat "$dir/out")"
+printf '#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tquery\n#types\ttime\tstring\taddr\tstring\n1700000005.5\tC1\t10.0.0.8\tbad.example\n1700000006.5\tC2\n' >"$dir/dns.log"
+expect_exit 1 "$H" ingest "${fdb[@]}" --format zeek "$dir/dns.log"
+grep -q "dns.log:6: Zeek line has 2 fields, its #fields header names 4" "$dir/err" || fail "zeek: $(cat "$dir/err")"
+expect_exit 0 "$H" query "${fdb[@]}" --where query=bad.example --json
+grep -q '"event_time":"2023-11-14T22:13:25.500000000Z"' "$dir/out" && grep -q '"ip":"10.0.0.8"' "$dir/out" || fail "zeek event: $(cat "$dir/out")"
+expect_exit 1 "$H" ingest "${fdb[@]}" --format cef - <<<'<134>Nov 14 22:13:21 fw02 not cef at all'
+grep -q "stdin:1: no 'CEF:' after the syslog header" "$dir/err" || fail "--format cef: $(cat "$dir/err")"
+expect_exit 2 "$H" ingest "${fdb[@]}" --format xml - </dev/null
+expect_exit 0 "$H" verify "${fdb[@]}"
 echo "cli engine test: ok"

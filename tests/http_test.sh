@@ -59,6 +59,13 @@ got=$(curl -s -o /dev/null -w "%{http_code}" -X POST "$base/events" -H "Content-
 [[ $got == 413 ]] || fail "a gzip body over the limit once inflated gave $got"
 got=$(echo nope | curl -s -o /dev/null -w "%{http_code}" -X POST "$base/events" -H "Content-Encoding: gzip" --data-binary @-)
 [[ $got == 400 ]] || fail "bad gzip gave $got"
+# Other formats through ?format=: each line decoded, the bad one named.
+printf '%s\n' 'CEF:0|Acme|FW|2|7|Connection denied|5|src=10.9.9.9 act=deny' 'CEF:0|broken' >"$dir/cef"
+got=$(curl -s -o "$dir/body" -w "%{http_code}" -X POST "$base/events/_bulk?format=cef" --data-binary @"$dir/cef")
+[[ $got == 200 ]] && grep -q '"ingested":1,"errors":1' "$dir/body" && grep -q '"line":2,"error":"CEF header' "$dir/body" ||
+  fail "cef bulk: $got $(cat "$dir/body")"
+got=$(curl -s -o "$dir/body" -w "%{http_code}" -X POST "$base/events/_bulk?format=xml" --data-binary @"$dir/cef")
+[[ $got == 400 ]] && grep -q "unknown format 'xml'" "$dir/body" || fail "bad format: $got $(cat "$dir/body")"
 expect 200 GET "/events?host=ws7&limit=10"
 grep -q '"next_cursor":null' "$dir/body" || fail "listing"
 expect 200 GET /verify

@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "hanshiro/db.h"
 #include "ingest/event_json.h"
+#include "ingest/formats.h"
 #include "server/routes.h"
 
 namespace hanshiro::cli {
@@ -49,21 +50,47 @@ std::string Hex(std::string_view bytes) { return HexEncode(bytes); }
 
 }  // namespace
 
-int RunIngest(const DbArgs& args, const std::vector<std::string>& files) {
+int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const std::string& format_name) {
+  auto format = ingest::ParseLineFormat(format_name);
+  if (!format.ok()) {
+    std::fprintf(stderr, "hanshiro ingest: --format: %s\n", format.status().message().c_str());
+    return 2;
+  }
   auto db = OpenDb(args);
   if (!db) return 1;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   uint64_t written = 0, bad = 0;
   std::vector<Event> batch;
+  std::vector<std::string> batch_places;  // "FILE:LINE" of each event
+  auto report = [&](const std::string& place, const std::string& why) {
+    ++bad;
+    std::fprintf(stderr, "%s: %s\n", place.c_str(), why.c_str());
+  };
   auto flush = [&]() -> bool {
     if (batch.empty()) return true;
-    auto ids = db->WriteBatch(std::move(batch));
-    batch.clear();
-    if (!ids.ok()) {
+    auto ids = db->WriteBatch(batch);  // a copy: a refused batch is retried event by event
+    if (ids.ok()) {
+      written += ids->size();
+    } else if (ids.status().IsInvalidArgument()) {
+      // Nothing of the batch was written: each event on its own, so the good
+      // ones are kept and the bad ones named.
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto id = db->Write(std::move(batch[i]));
+        if (id.ok()) {
+          ++written;
+        } else if (id.status().IsInvalidArgument()) {
+          report(batch_places[i], id.status().message());
+        } else {
+          std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", id.status().ToString().c_str());
+          return false;
+        }
+      }
+    } else {
       std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", ids.status().ToString().c_str());
       return false;
     }
-    written += ids->size();
+    batch.clear();
+    batch_places.clear();
     if (tty) std::fprintf(stderr, "\r%llu events ingested", static_cast<unsigned long long>(written));
     return true;
   };
@@ -82,17 +109,18 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files) {
       in = &file;
     }
     const std::string label = name == "-" ? "stdin" : name;
+    ingest::LineDecoder decoder(*format);  // one per input: Zeek headers are per file
     std::string line;
     for (uint64_t n = 1; std::getline(*in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto e = ingest::ParseEvent(line, Clock::System()->NowUnixNanos());
+      auto e = decoder.Decode(line, Clock::System()->NowUnixNanos());
+      const std::string place = fmt::format("{}:{}", label, n);
       if (!e.ok()) {
-        ++bad;
-        std::fprintf(stderr, "%s:%llu: %s\n", label.c_str(), static_cast<unsigned long long>(n),
-                     e.status().message().c_str());
+        report(place, e.status().message());
         continue;
       }
-      batch.push_back(std::move(e).value());
+      if (!e->has_value()) continue;  // blank, a header or a comment
+      batch.push_back(std::move(**e));
+      batch_places.push_back(place);
       if (batch.size() == kIngestBatch && !flush()) return 1;
     }
   }

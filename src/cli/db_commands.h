@@ -22,8 +22,9 @@ struct QueryArgs {
   size_t limit = 100;
 };
 
-// NDJSON, one event object per line, from the files ("-" or none: stdin).
-int RunIngest(const DbArgs& db, const std::vector<std::string>& files);
+// Lines of events from the files ("-" or none: stdin) in one of the formats
+// of ingest/formats.h ("auto" recognises each line).
+int RunIngest(const DbArgs& db, const std::vector<std::string>& files, const std::string& format);
 int RunGet(const DbArgs& db, const std::string& id);
 int RunQuery(const DbArgs& db, const QueryArgs& query);
 // With `against` (a file from `checkpoint --out`), also proves the log

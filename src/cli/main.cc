@@ -86,8 +86,11 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", db_args.json, "Print JSON");
   };
   std::vector<std::string> ingest_files;
-  CLI::App* ingest = app.add_subcommand("ingest", "Ingest NDJSON events (one object per line)");
+  std::string ingest_format = "auto";
+  CLI::App* ingest = app.add_subcommand("ingest", "Ingest events, one per line (NDJSON, OCSF, ECS, Zeek, Suricata, CEF, LEEF, syslog)");
   add_db_options(ingest);
+  ingest->add_option("--format", ingest_format,
+                     "auto (default: each line by its shape), ndjson, ocsf, ecs, zeek, suricata, cef, leef or syslog");
   ingest->add_option("FILE", ingest_files, "Files to read ('-' or none: standard input)");
   std::string id;
   CLI::App* get = app.add_subcommand("get", "Print one event as JSON");
@@ -177,7 +180,7 @@ int main(int argc, char** argv) {
       }
     }
     if (serve->parsed()) return hanshiro::cli::RunServe(serve_args);
-    if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files);
+    if (ingest->parsed()) return hanshiro::cli::RunIngest(db_args, ingest_files, ingest_format);
     if (get->parsed()) return hanshiro::cli::RunGet(db_args, id);
     if (query->parsed()) return hanshiro::cli::RunQuery(db_args, query_args);
     if (verify->parsed()) return hanshiro::cli::RunVerify(db_args, against);

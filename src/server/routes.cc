@@ -14,6 +14,7 @@
 #include "hanshiro/env.h"
 #include "hanshiro/version.h"
 #include "ingest/event_json.h"
+#include "ingest/formats.h"
 #include "server/wire.h"
 
 namespace hanshiro::server {
@@ -164,7 +165,7 @@ Response Router::Handle(const Request& r) const {
     if (get) return ListEvents(query);
     return wrong_method();
   }
-  if (target == "/events/_bulk") return post ? PostBulk(r) : wrong_method();
+  if (target == "/events/_bulk") return post ? PostBulk(r, query) : wrong_method();
   if (target.starts_with("/events/")) return get ? GetEvent(tail("/events/")) : wrong_method();
   if (target == "/code") return post ? PostCode(r) : wrong_method();
   if (target.starts_with("/code/")) return get ? GetCode(tail("/code/")) : wrong_method();
@@ -195,7 +196,15 @@ Response Router::PostEvents(const Request& r) const {
 }
 
 // One result per line: {"line": N, "id": ...} or {"line": N, "error": ...}.
-Response Router::PostBulk(const Request& r) const {
+Response Router::PostBulk(const Request& r, std::string_view query) const {
+  ingest::LineFormat format = ingest::LineFormat::kNdjson;
+  for (const auto& [k, v] : QueryParams(query)) {
+    if (k != "format") return Error(400, "unknown parameter '" + k + "' (format)");
+    auto f = ingest::ParseLineFormat(v);
+    if (!f.ok()) return Error(400, "format: " + f.status().message());
+    format = *f;
+  }
+  ingest::LineDecoder decoder(format);
   std::string_view body = r.body;
   std::vector<Event> batch;
   std::vector<int64_t> batch_lines;
@@ -240,15 +249,15 @@ Response Router::PostBulk(const Request& r) const {
     const size_t nl = body.find('\n');
     std::string_view text = body.substr(0, nl);
     body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto e = ingest::ParseEvent(text, Now());
+    auto e = decoder.Decode(text, Now());
     if (!e.ok()) {
       ++bad;
       results.emplace_back(line, fmt::format("{{\"line\":{},\"error\":{}}}", line,
                                              json::Quote(e.status().message())));
       continue;
     }
-    batch.push_back(std::move(e).value());
+    if (!e->has_value()) continue;  // blank, a header or a comment
+    batch.push_back(std::move(**e));
     batch_lines.push_back(line);
     if (batch.size() == kBulkBatch) {
       if (Status s = flush(); !s.ok()) return FromStatus(s);

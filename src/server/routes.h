@@ -48,7 +48,7 @@ class Router {
 
  private:
   Response PostEvents(const Request& r) const;
-  Response PostBulk(const Request& r) const;
+  Response PostBulk(const Request& r, std::string_view query) const;
   Response GetEvent(std::string_view id) const;
   Response ListEvents(std::string_view query) const;
   Response PostCode(const Request& r) const;
