@@ -154,6 +154,8 @@ class DB {
 
   // --- Code artifacts and index entries
   virtual Result<EventId> WriteCode(CodeArtifact artifact) = 0;
+  // All or nothing, like WriteBatch; ids in input order.
+  virtual Result<std::vector<EventId>> WriteCodeBatch(std::vector<CodeArtifact> artifacts) = 0;
   virtual Result<CodeArtifact> GetCode(const EventId& id) = 0;
   // Stores (field, value) -> ids as an index entry; returns the entry's id.
   virtual Result<EventId> CreateIndex(std::string field, std::string value,

@@ -268,12 +268,20 @@ Result<std::vector<EventId>> DBImpl::WriteBatch(std::vector<Event> events) {
 }
 
 Result<EventId> DBImpl::WriteCode(CodeArtifact artifact) {
-  std::vector<Value> v;
-  v.emplace_back(artifact);
-  HANSHIRO_ASSIGN_OR_RETURN(std::vector<EventId> ids, WriteValues(std::move(v)));
-  artifact.id = ids[0];
-  artifacts_.Add(artifact);
+  std::vector<CodeArtifact> one;
+  one.push_back(std::move(artifact));
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<EventId> ids, WriteCodeBatch(std::move(one)));
   return ids[0];
+}
+
+Result<std::vector<EventId>> DBImpl::WriteCodeBatch(std::vector<CodeArtifact> artifacts) {
+  std::vector<Value> v(artifacts.begin(), artifacts.end());  // copies: the artifact index needs them after
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<EventId> ids, WriteValues(std::move(v)));
+  for (size_t i = 0; i < artifacts.size(); ++i) {
+    artifacts[i].id = ids[i];
+    artifacts_.Add(artifacts[i]);
+  }
+  return ids;
 }
 
 Result<EventId> DBImpl::CreateIndex(std::string field, std::string value, std::vector<EventId> ids) {

@@ -40,6 +40,7 @@ class DBImpl final : public DB {
   Result<ScanPage> Scan(const ScanQuery& query) override;
   Result<std::string> GetRecord(const EventId& id) override;
   Result<EventId> WriteCode(CodeArtifact artifact) override;
+  Result<std::vector<EventId>> WriteCodeBatch(std::vector<CodeArtifact> artifacts) override;
   Result<CodeArtifact> GetCode(const EventId& id) override;
   Result<EventId> CreateIndex(std::string field, std::string value,
                               std::vector<EventId> ids) override;

@@ -157,6 +157,35 @@ TEST_F(EngineTest, CodeArtifactsAndIndexEntriesSurviveReopen) {
   EXPECT_TRUE(db_->LookupIndex("user", "bob")->empty());
 }
 
+TEST_F(EngineTest, ArtifactBatchesAreAllOrNothingAndIndexedForCorrelation) {
+  Open();
+  std::vector<CodeArtifact> batch(3);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].first_seen_ns = kT0;
+    batch[i].sha256.fill(static_cast<uint8_t>(0x10 + i));
+    batch[i].file_names = {"drop" + std::to_string(i) + ".exe"};
+  }
+  std::vector<CodeArtifact> bad = batch;
+  bad[1].file_names = {"\xff not text"};
+  auto refused = db_->WriteCodeBatch(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsInvalidArgument()) << refused.status().ToString();
+  EXPECT_EQ(db_->Stats().records, 0u);
+  auto ids = db_->WriteCodeBatch(batch);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(db_->GetCode((*ids)[i])->file_names, batch[i].file_names);
+  Event log = MakeEvent(1);
+  log.raw_data = "launched drop2.exe from temp";
+  auto log_id = db_->Write(log);
+  ASSERT_TRUE(log_id.ok());
+  ASSERT_TRUE(db_->Correlate().ok());
+  auto links = db_->FindCorrelated(*log_id);
+  ASSERT_TRUE(links.ok());
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].code_id, (*ids)[2]);
+}
+
 TEST_F(EngineTest, SimilarIsExactFilteredAndSurvivesReopen) {
   Open();
   std::mt19937 rng(1);

@@ -419,11 +419,11 @@ Response Router::PostBinary(const Request& r, ValueKind kind) const {
     if (!written.ok()) return FromStatus(written.status());
     ids = std::move(written).value();
   } else {
-    for (Value& v : *values) {
-      auto id = db_->WriteCode(std::move(std::get<CodeArtifact>(v)));
-      if (!id.ok()) return FromStatus(id.status());
-      ids.push_back(*id);
-    }
+    std::vector<CodeArtifact> artifacts;
+    for (Value& v : *values) artifacts.push_back(std::move(std::get<CodeArtifact>(v)));
+    auto written = db_->WriteCodeBatch(std::move(artifacts));
+    if (!written.ok()) return FromStatus(written.status());
+    ids = std::move(written).value();
   }
   return {200, "application/octet-stream", wire::EncodeResponse(ids)};
 }
