@@ -25,6 +25,7 @@
 #define HANSHIRO_DB_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -137,6 +138,10 @@ struct DBStats {
   uint64_t flushes = 0, compactions = 0, stalls = 0;
 };
 
+// Verify's progress: the pass, records checked so far, and about how many
+// the pass has.
+using VerifyProgress = std::function<void(std::string_view pass, uint64_t done, uint64_t total)>;
+
 class DB {
  public:
   static Result<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir);
@@ -180,7 +185,10 @@ class DB {
   // Turns the memtable into tables.
   virtual Status Flush() = 0;
   // Recomputes the tree from the log and checks every table entry against it.
-  virtual VerifyResult Verify() = 0;
+  // `progress` (may be empty) is called now and then from this thread with
+  // the pass ("log", then "tables") and how far it got.
+  virtual VerifyResult Verify(const VerifyProgress& progress) = 0;
+  VerifyResult Verify() { return Verify(VerifyProgress()); }
   // Signs the current tree head.
   virtual Result<CheckpointInfo> Checkpoint() = 0;
   // An inclusion proof for the value with this id.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/json.h"
+#include "cli/progress.h"
 
 namespace hanshiro::cli {
 
@@ -161,7 +162,9 @@ Status RunBench(const BenchSettings& settings) {
                                                settings.workload, names));
   }
   std::vector<BenchLine> lines;
+  Progress progress;  // on a terminal: which workload runs now
   const EmitFn emit = [&](const BenchLine& line) {
+    progress.Clear();
     if (settings.json) {
       std::printf("%s\n", line.ToJson().c_str());
       std::fflush(stdout);
@@ -170,11 +173,15 @@ Status RunBench(const BenchSettings& settings) {
       lines.push_back(line);
     }
   };
+  std::vector<const Workload*> chosen;
   for (const Workload& w : kWorkloads) {
-    if (settings.workload == "all" || settings.workload == w.name) {
-      HANSHIRO_RETURN_IF_ERROR(w.run(settings, emit));
-    }
+    if (settings.workload == "all" || settings.workload == w.name) chosen.push_back(&w);
   }
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    progress.Update("bench", i, chosen.size(), fmt::format("running {} ({} of {})", chosen[i]->name, i + 1, chosen.size()));
+    HANSHIRO_RETURN_IF_ERROR(chosen[i]->run(settings, emit));
+  }
+  progress.Clear();
   if (!settings.json) PrintTable(lines);
   return Status::OK();
 }

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/hex.h"
 #include "base/json.h"
+#include "cli/progress.h"
 #include "hanshiro/db.h"
 #include "ingest/event_json.h"
 #include "ingest/formats.h"
@@ -58,10 +59,16 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const s
   }
   auto db = OpenDb(args);
   if (!db) return 1;
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
   uint64_t written = 0, bad = 0;
   std::vector<Event> batch;
   std::vector<std::string> batch_places;  // "FILE:LINE" of each event
+  uint64_t bytes_total = 0, bytes_read = 0;  // of the files (stdin: unknown)
+  for (const std::string& name : files) {
+    if (name == "-") continue;
+    if (auto size = Env::Default()->GetFileSize(name); size.ok()) bytes_total += *size;
+  }
+  if (std::find(files.begin(), files.end(), "-") != files.end()) bytes_total = 0;
+  auto progress = std::make_unique<Progress>();
   auto report = [&](const std::string& place, const std::string& why) {
     ++bad;
     std::fprintf(stderr, "%s: %s\n", place.c_str(), why.c_str());
@@ -91,7 +98,8 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const s
     }
     batch.clear();
     batch_places.clear();
-    if (tty) std::fprintf(stderr, "\r%llu events ingested", static_cast<unsigned long long>(written));
+    progress->Update("ingest", bytes_read, bytes_total,
+                     fmt::format("{} events, {} bad lines", Progress::Count(written), Progress::Count(bad)));
     return true;
   };
   std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{"-"} : files;
@@ -112,6 +120,7 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const s
     ingest::LineDecoder decoder(*format);  // one per input: Zeek headers are per file
     std::string line;
     for (uint64_t n = 1; std::getline(*in, line); ++n) {
+      bytes_read += line.size() + 1;
       auto e = decoder.Decode(line, Clock::System()->NowUnixNanos());
       const std::string place = fmt::format("{}:{}", label, n);
       if (!e.ok()) {
@@ -125,7 +134,7 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const s
     }
   }
   if (!flush()) return 1;
-  if (tty) std::fprintf(stderr, "\n");
+  progress.reset();  // ends its line
   if (args.json) {
     std::printf("{\"ingested\":%llu,\"bad_lines\":%llu}\n", static_cast<unsigned long long>(written),
                 static_cast<unsigned long long>(bad));
@@ -219,7 +228,14 @@ int RunQuery(const DbArgs& args, const QueryArgs& q) {
 int RunVerify(const DbArgs& args, const std::string& against) {
   auto db = OpenDb(args);
   if (!db) return 1;
-  VerifyResult r = db->Verify();
+  VerifyResult r;
+  {
+    Progress progress;
+    r = db->Verify([&](std::string_view pass, uint64_t done, uint64_t total) {
+      progress.Update(fmt::format("verify {}", pass), done, total,
+                      fmt::format("{} of {} records", Progress::Count(done), Progress::Count(total)));
+    });
+  }
   if (r.intact() && !against.empty()) {
     auto bytes = ReadFileToString(Env::Default(), against);
     if (!bytes.ok()) {

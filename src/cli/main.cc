@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
 
   hanshiro::cli::BenchSettings bench_settings;
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput and latency (DESIGN section 9)");
-  bench->add_option("--workload", bench_settings.workload, "Workload: all (default), wal, ingest, memtable, get, scan, vector-insert, vector-search, vector-ann");
+  bench->add_option("--workload", bench_settings.workload, "Workload: all (default), wal, ingest, memtable, get, scan, vector-insert, vector-search, vector-ann, http-bulk");
   bench->add_flag("--json", bench_settings.json, "One JSON object per line per run");
   bench->add_option("--events", bench_settings.events, "Records per run (default per workload)");
   bench->add_option("--writers", bench_settings.writers, "Writer threads (default per workload)");

@@ -542,9 +542,11 @@ Result<std::vector<Correlation>> DBImpl::FindCorrelated(const EventId& id) {
 
 Status DBImpl::Flush() { return store_->Flush(); }
 
-VerifyResult DBImpl::Verify() {
+VerifyResult DBImpl::Verify(const VerifyProgress& progress) {
   VerifyResult out;
-  wal::VerifyReport wal = store_->log()->Verify();
+  wal::VerifyReport wal = store_->log()->Verify(
+      progress ? [&](uint64_t done, uint64_t total) { progress("log", done, total); }
+               : std::function<void(uint64_t, uint64_t)>());
   out.records = wal.records;
   out.tree_size = wal.tree_size;
   out.root = wal.root;
@@ -556,6 +558,7 @@ VerifyResult DBImpl::Verify() {
   // the ledger holds at its sequence number.
   auto it = store_->NewInternalIterator();
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (progress && (out.table_records & 0xFFFF) == 0xFFFF) progress("tables", out.table_records, out.tree_size);  // about: some are in no table yet
     const uint64_t seq = it->seq();
     if (seq >= out.tree_size) continue;  // written after the log's verify began
     auto stored = store_->log()->StoredLeaf(seq);

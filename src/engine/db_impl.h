@@ -52,7 +52,8 @@ class DBImpl final : public DB {
   Result<CorrelateReport> Correlate() override;
   Result<std::vector<Correlation>> FindCorrelated(const EventId& id) override;
   Status Flush() override;
-  VerifyResult Verify() override;
+  using DB::Verify;
+  VerifyResult Verify(const VerifyProgress& progress) override;
   Result<CheckpointInfo> Checkpoint() override;
   Result<ProofInfo> Proof(const EventId& id) override;
   Status VerifyAgainst(std::string_view encoded_checkpoint) override;

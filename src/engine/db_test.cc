@@ -383,6 +383,30 @@ TEST_F(EngineTest, VerifyChecksTablesAndProofsVerifyStandalone) {
   EXPECT_TRUE(db_->Proof(EventId(4, 4)).status().IsNotFound());
 }
 
+TEST_F(EngineTest, VerifyReportsItsProgressPerPass) {
+  Open();
+  for (int b = 0; b < 35; ++b) {
+    std::vector<Event> batch;
+    for (int i = 0; i < 2000; ++i) batch.push_back(MakeEvent(b * 2000 + i));
+    ASSERT_TRUE(db_->WriteBatch(std::move(batch)).ok());
+  }
+  ASSERT_TRUE(db_->Flush().ok());
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> seen;
+  VerifyResult r = db_->Verify([&](std::string_view pass, uint64_t done, uint64_t total) {
+    seen[std::string(pass)].emplace_back(done, total);
+  });
+  ASSERT_TRUE(r.intact()) << r.error.ToString();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& [pass, calls] : seen) {
+    ASSERT_FALSE(calls.empty()) << pass;
+    for (size_t i = 0; i < calls.size(); ++i) {
+      EXPECT_EQ(calls[i].second, 70'000u) << pass;
+      EXPECT_LE(calls[i].first, calls[i].second) << pass;
+      if (i > 0) EXPECT_GT(calls[i].first, calls[i - 1].first) << pass;
+    }
+  }
+}
+
 TEST_F(EngineTest, TodaysLogExtendsAnExportedCheckpoint) {
   Open();
   ASSERT_TRUE(db_->Write(MakeEvent(1)).ok());

@@ -712,7 +712,7 @@ Result<integrity::ConsistencyProof> Log::ProveConsistency(
   return proof;
 }
 
-VerifyReport Log::Verify() {
+VerifyReport Log::Verify(const std::function<void(uint64_t done, uint64_t total)>& progress) {
   VerifyReport report;
   // The checkpoint as stored, not as remembered: it is untrusted input too.
   // Read before the snapshot below, so the snapshot covers what it signed.
@@ -754,7 +754,14 @@ VerifyReport Log::Verify() {
                        .WithContext(JoinPath(integrity_dir_, kCheckpointFile));
     if (!report.error.ok()) return report;
   }
+  const uint64_t total = size();
+  uint64_t done = 0, reported = 0;
   params.on_group = [&](const Group& g) -> Status {
+    done += g.records.size();
+    if (progress && done - reported >= (uint64_t{1} << 16)) {
+      reported = done;
+      progress(done, total);
+    }
     if (report.checkpoint && sink.size() == report.checkpoint->head.size && !checkpoint_seen) {
       checkpoint_seen = true;
       if (sink.Root() != report.checkpoint->head.root) {

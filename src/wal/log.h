@@ -139,8 +139,9 @@ class Log {
   static Hash256 RecordLeaf(uint64_t seq, uint8_t kind, std::string_view payload);
 
   // Recomputes every leaf and node from the stored bytes and compares with
-  // the commit records, the ledger and the latest checkpoint.
-  VerifyReport Verify();
+  // the commit records, the ledger and the latest checkpoint. `progress`, if
+  // set, hears (records checked, records in the log) after groups now and then.
+  VerifyReport Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = nullptr);
 
   // Syncs, signs a final checkpoint and closes the files; later writes fail.
   Status Close();
