@@ -121,6 +121,8 @@ struct ProofInfo {
 struct VerifyResult {
   bool intact() const { return error.ok(); }
   uint64_t records = 0;         // log records recomputed from WAL bytes
+  uint64_t log_start = 0;       // below it, the log's segments were removed after flushes:
+                                // those leaves are checked from the ledger and the tables
   uint64_t tree_size = 0;
   Hash256 root;
   uint64_t table_records = 0;   // table entries checked against the tree's leaves

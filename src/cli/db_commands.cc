@@ -248,9 +248,14 @@ int RunVerify(const DbArgs& args, const std::string& against) {
   if (args.json) {
     std::printf("%s\n", server::VerifyJson(r).c_str());
   } else if (r.intact()) {
-    std::printf("intact: %llu records, tree size %llu, root %s\n%llu stored records match their leaves",
-                static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.tree_size),
-                r.root.ToHex().c_str(), static_cast<unsigned long long>(r.table_records));
+    std::printf("intact: tree size %llu, root %s\n%llu log records rehashed", static_cast<unsigned long long>(r.tree_size),
+                r.root.ToHex().c_str(), static_cast<unsigned long long>(r.records));
+    if (r.log_start > 0) {
+      std::printf(" (the log starts at seq %llu: earlier segments were removed after flushes, their leaves "
+                  "checked from the ledger)",
+                  static_cast<unsigned long long>(r.log_start));
+    }
+    std::printf("\n%llu stored records match their leaves", static_cast<unsigned long long>(r.table_records));
     if (r.removed_by_policy > 0) {
       std::printf(", %llu removed by retention", static_cast<unsigned long long>(r.removed_by_policy));
     }

@@ -148,7 +148,9 @@ Status DBImpl::OpenStore() {
       return vectors_->CollectReplay(seq, *value);
     };
   }
-  HANSHIRO_ASSIGN_OR_RETURN(store_, lsm::DB::Open(StoreOptions(options_, env_), dir_, hook));
+  lsm::Options store_options = StoreOptions(options_, env_);
+  store_options.sync_applied = [v = vectors_.get()] { return v->Sync(); };
+  HANSHIRO_ASSIGN_OR_RETURN(store_, lsm::DB::Open(store_options, dir_, hook));
   return vectors_->FinishOpen(store_->log()->size());
 }
 
@@ -548,6 +550,7 @@ VerifyResult DBImpl::Verify(const VerifyProgress& progress) {
       progress ? [&](uint64_t done, uint64_t total) { progress("log", done, total); }
                : std::function<void(uint64_t, uint64_t)>());
   out.records = wal.records;
+  out.log_start = wal.log_start;
   out.tree_size = wal.tree_size;
   out.root = wal.root;
   if (wal.torn) out.torn_tail = fmt::format("{} at offset {}", wal.torn->file, wal.torn->offset);
@@ -658,6 +661,7 @@ std::string DBImpl::MetricsText() {
   counter("hanshiro_wal_sync_us_total", "Time in WAL fsyncs, microseconds.", w.sync_us);
   gauge("hanshiro_log_records", "Records in the log (the tree size).", store_->log()->size());
   counter("hanshiro_flushes_total", "Memtable flushes.", s.flushes);
+  counter("hanshiro_log_segments_removed_total", "Log segments removed once their records were in tables.", s.log_segments_removed);
   counter("hanshiro_flush_bytes_total", "Table bytes written by flushes.", s.flush_bytes);
   counter("hanshiro_flush_us_total", "Time flushing, microseconds.", s.flush_us);
   counter("hanshiro_compactions_total", "Merging compactions.", s.compactions);

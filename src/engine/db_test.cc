@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -238,6 +239,46 @@ TEST_F(EngineTest, SimilarIsExactFilteredAndSurvivesReopen) {
 
 // The crash between the log's acknowledgement and the vector store: the
 // record is logged, its vector never reached the store. Reopening replays it.
+TEST_F(EngineTest, FlushedLogSegmentsGoAndEverythingStaysFoundAndVerified) {
+  Options o = TestOptions();
+  o.wal_file_size = 16 << 10;
+  Open(o);
+  std::vector<EventId> ids;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<Event> batch;
+    for (int i = 0; i < 100; ++i) {
+      const int n = round * 100 + i;
+      const float a = static_cast<float>(n) * 0.006f;  // 500 directions in half a circle
+      batch.push_back(MakeEvent(n, {std::cos(a), std::sin(a), 0.0f}));
+    }
+    auto written = db_->WriteBatch(std::move(batch));
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    ids.insert(ids.end(), written->begin(), written->end());
+    if (round < 4) ASSERT_TRUE(db_->Flush().ok());
+  }
+  VerifyResult v = db_->Verify();
+  ASSERT_TRUE(v.intact()) << v.error.ToString();
+  EXPECT_GT(v.log_start, 0u);
+  EXPECT_EQ(v.tree_size, 500u);
+  EXPECT_LT(v.records, 500u);
+  EXPECT_GE(v.table_records, 400u);
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    Open(o);
+    for (size_t i = 0; i < ids.size(); i += 37) {
+      auto e = db_->Get(ids[i]);
+      ASSERT_TRUE(e.ok()) << i << ": " << e.status().ToString();
+      auto hits = db_->FindSimilar(e->vector, 1);
+      ASSERT_TRUE(hits.ok());
+      ASSERT_EQ(hits->size(), 1u);
+      EXPECT_EQ((*hits)[0].id, ids[i]) << i;
+    }
+    EXPECT_EQ(db_->Stats().vectors, 500u);
+    auto proof = db_->Proof(ids[3]);  // its segment is gone; the ledger proves it
+    ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+    ASSERT_TRUE(db_->Verify().intact());
+  }
+}
+
 TEST_F(EngineTest, VectorsMissingFromTheStoreAreReplayedFromTheLog) {
   Open();
   ASSERT_TRUE(db_->Write(MakeEvent(0, {1, 0, 0, 0})).ok());  // fixes the dimension

@@ -182,4 +182,9 @@ Status Vectors::Add(std::span<const Value> values, uint64_t first_seq) {
   return c->AddBatch(metas, rows);
 }
 
+Status Vectors::Sync() const {
+  vector::Collection* c = collection_.load(std::memory_order_acquire);
+  return c != nullptr ? c->Sync() : Status::OK();
+}
+
 }  // namespace hanshiro::engine

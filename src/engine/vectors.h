@@ -48,6 +48,8 @@ class Vectors {
   Status Check(std::span<const Value> values, uint64_t acknowledged);
   // Adds the vectors of a logged batch whose first record has `first_seq`.
   Status Add(std::span<const Value> values, uint64_t first_seq);
+  // Makes every vector added so far durable (msync); thread-safe.
+  Status Sync() const;
 
   // Null until the first vector.
   const vector::Collection* collection() const { return collection_.load(std::memory_order_acquire); }

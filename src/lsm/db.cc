@@ -582,12 +582,23 @@ Status DB::FlushImmutable() {
   auto next = std::make_shared<Version>(*current());
   next->tables.insert(next->tables.end(), outputs.begin(), outputs.end());
   next->wal_position = std::max(next->wal_position, wal_position);
+  const uint64_t in_tables_below = next->wal_position;
   HANSHIRO_RETURN_IF_ERROR(InstallVersion(next, {}));
+  RemoveLogSegments(in_tables_below);
   std::lock_guard lock(mu_);
   ++stats_.flushes;
   stats_.flush_bytes += bytes;
   stats_.flush_us += static_cast<uint64_t>(MonotonicUs(options_.clock) - start);
   return Status::OK();
+}
+
+void DB::RemoveLogSegments(uint64_t in_tables_below) {
+  // The records below in_tables_below were applied before their memtable
+  // became immutable, so the sync covers them.
+  if (options_.sync_applied && !options_.sync_applied().ok()) return;  // the segments stay
+  Result<size_t> removed = log_->RemoveSegmentsBelow(in_tables_below);
+  std::lock_guard lock(mu_);
+  if (removed.ok()) stats_.log_segments_removed += *removed;
 }
 
 Status DB::RunCompactions(bool force, bool* complete) {

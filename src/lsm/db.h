@@ -65,6 +65,7 @@ struct Stats {
   uint64_t writes = 0;  // records written since open
   uint64_t memtable_entries = 0, memtable_bytes = 0, immutable_bytes = 0;
   uint64_t flushes = 0, flush_bytes = 0, flush_us = 0;
+  uint64_t log_segments_removed = 0;  // after flushes
   uint64_t compactions = 0, trivial_moves = 0;
   uint64_t compaction_bytes_read = 0, compaction_bytes_written = 0, compaction_us = 0;
   uint64_t stalls = 0, stall_us = 0;
@@ -168,6 +169,8 @@ class DB {
 
   void BackgroundLoop();
   Status FlushImmutable();
+  // Removes the log segments below in_tables_below (after sync_applied).
+  void RemoveLogSegments(uint64_t in_tables_below);
   // Writes `it`'s entries as tables: cut at kind and partition changes and
   // at the target size (never between versions of a key).
   Status WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>* out,

@@ -112,6 +112,56 @@ TEST_F(DBTest, MemtableIsReplayedFromTheLogAfterReopen) {
   ExpectModel("replayed");
 }
 
+TEST_F(DBTest, LogSegmentsInTablesAreRemovedAndVerifyStillCoversTheirLeaves) {
+  Options o = SmallOptions();
+  o.wal_file_size = 4096;
+  Open(o);
+  auto wal_files = [&] {
+    std::vector<std::string> files;
+    auto children = Env::Default()->GetChildren(dir_.path() + "/wal");
+    EXPECT_TRUE(children.ok());
+    for (const std::string& f : *children) {
+      if (f.ends_with(".wal")) files.push_back(f);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  };
+  auto segments = [&] { return wal_files().size(); };
+  for (int round = 0; round < 4; ++round) {
+    Put(Events(static_cast<uint64_t>(round) * 200, 200, kT0 + int64_t{round} * 1'000'000'000, 1000));
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  Put(Events(800, 50, kT0 + 5'000'000'000, 1000));  // in the log and the memtable only
+  EXPECT_GT(db_->stats().log_segments_removed, 0u);
+  const size_t left = segments();
+  wal::VerifyReport v = db_->log()->Verify();
+  ASSERT_TRUE(v.error.ok()) << v.error.ToString();
+  EXPECT_GT(v.log_start, 0u);
+  EXPECT_LE(v.log_start, db_->current()->wal_position);  // nothing unflushed went
+  EXPECT_EQ(v.tree_size, 850u);
+  EXPECT_EQ(v.records, 850u - v.log_start);
+  Open(o);
+  EXPECT_EQ(db_->recovery().replayed, 50u);
+  ExpectModel("reopened with the early segments gone");
+  EXPECT_LE(segments(), left + 1);
+  // Writes go on, and a later flush removes more.
+  Put(Events(850, 300, kT0 + 6'000'000'000, 1000));
+  ASSERT_TRUE(db_->Flush().ok());
+  v = db_->log()->Verify();
+  ASSERT_TRUE(v.error.ok()) << v.error.ToString();
+  EXPECT_EQ(v.tree_size, 1150u);
+  ExpectModel("after more writes");
+  // A removed segment in the middle of what is left is a break, not a silent gap.
+  for (uint64_t i = 0; i < 4; ++i) {  // unflushed: their segments stay
+    Put(Events(1150 + i * 100, 100, kT0 + 7'000'000'000 + static_cast<int64_t>(i) * 1'000'000, 1000));
+  }
+  const std::vector<std::string> files = wal_files();
+  ASSERT_GE(files.size(), 3u);
+  ASSERT_TRUE(Env::Default()->RemoveFile(dir_.path() + "/wal/" + files[1]).ok());
+  v = db_->log()->Verify();
+  EXPECT_FALSE(v.error.ok());
+}
+
 TEST_F(DBTest, TimeRangeScanReturnsExactlyTheRange) {
   Open();
   const auto events = Events(0, 2000, kT0, 1000);

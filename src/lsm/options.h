@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "base/clock.h"
 #include "hanshiro/env.h"
@@ -23,6 +24,12 @@ struct Options {
   size_t max_batch_size = 2000;
   uint64_t group_commit_delay_us = 0;
   uint64_t wal_file_size = 64ull << 20;
+  // After a flush, log segments whose records are all in tables are removed
+  // (their leaves stay in the ledger). When the apply hook feeds another
+  // store (the engine's vector store), this is called first, from the
+  // background thread: it makes durable what the hook applied so far (every
+  // record in the flushed tables was applied). An error keeps the segments.
+  std::function<Status()> sync_applied;
   bool integrity = true;  // fixed at creation
 
   // The memtable turns immutable and is flushed at either limit.

@@ -72,8 +72,10 @@ std::string CheckpointJson(const CheckpointInfo& cp) {
 
 std::string VerifyJson(const VerifyResult& v) {
   std::string out = fmt::format(
-      "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},\"removed_by_policy\":{}",
-      v.intact() ? "true" : "false", v.records, v.tree_size, v.root.ToHex(), v.table_records, v.removed_by_policy);
+      "{{\"intact\":{},\"records\":{},\"tree_size\":{},\"root\":\"{}\",\"table_records\":{},\"removed_by_policy\":{},"
+      "\"log_start\":{}",
+      v.intact() ? "true" : "false", v.records, v.tree_size, v.root.ToHex(), v.table_records, v.removed_by_policy,
+      v.log_start);
   if (v.torn_tail) out += ",\"torn_tail\":" + json::Quote(*v.torn_tail);
   if (!v.intact()) out += ",\"error\":" + json::Quote(v.error.ToString());
   return out + "}";

@@ -381,8 +381,15 @@ std::vector<float> Collection::PrepareQuery(std::span<const float> query) const 
 }
 
 Status Collection::Sync() {
-  std::lock_guard lock(write_mu_);
-  for (auto& c : owned_) HANSHIRO_RETURN_IF_ERROR(c->Sync());
+  // Every row added before this call is in these chunks; msync runs without
+  // the write lock, so appends go on meanwhile (chunks are never freed while
+  // the collection is open).
+  std::vector<Chunk*> chunks;
+  {
+    std::lock_guard lock(write_mu_);
+    for (auto& c : owned_) chunks.push_back(c.get());
+  }
+  for (Chunk* c : chunks) HANSHIRO_RETURN_IF_ERROR(c->Sync());
   return Status::OK();
 }
 

@@ -122,6 +122,25 @@ class VerifySink final : public TreeSink {
             *g.file, g.records[first + i].offset));
       }
     }
+    return AppendChecked(leaves);
+  }
+
+  // The leaves of records no longer in the log (their segments were removed
+  // once the records were durable elsewhere), as the ledger holds them, up to
+  // tree size `n`: every node above them is still recomputed and compared.
+  Status AppendFromLedger(uint64_t n) {
+    std::vector<Hash256> leaves;
+    while (tree_.size() < n) {
+      const uint64_t count = std::min<uint64_t>(n - tree_.size(), 1 << 16);
+      HANSHIRO_RETURN_IF_ERROR(ledger_->ReadEntries(0, tree_.size(), count, &leaves)
+                                   .WithContext("ledger level 0"));
+      HANSHIRO_RETURN_IF_ERROR(AppendChecked(leaves));
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status AppendChecked(std::span<const Hash256> leaves) {
     Status s;
     const integrity::NodeSink sink = [&](int height, uint64_t index,
                                          std::span<const Hash256> nodes) {
@@ -143,7 +162,6 @@ class VerifySink final : public TreeSink {
     return s;
   }
 
- private:
   const integrity::Ledger* ledger_;
   VerifyReport* report_;
   integrity::CompactTree tree_;
@@ -268,8 +286,13 @@ Status Log::Recover(uint64_t replay_from, const ReplayFn& replay) {
   ScanResult scan;
   scan.next_seq = trusted;
   if (broken.ok() && !numbers.empty()) {
+    // Records below the first segment left were durable elsewhere before
+    // their segments were removed (RemoveSegmentsBelow): nothing to replay.
+    if (auto first = SegmentReader::Open(env, SegmentFileName(wal_dir_, numbers.front()), UINT64_MAX); first.ok()) {
+      replay_from = std::max(replay_from, (*first)->header().first_seq);
+    }
     size_t start = 0;
-    broken = FindReplayStart(numbers, std::min(trusted, replay_from), &start);
+    broken = FindReplayStart(numbers, options_.integrity ? std::min(trusted, replay_from) : replay_from, &start);
     std::optional<RecoverySink> sink;
     if (broken.ok() && options_.integrity) {
       auto below = ledger_->CompactTreeAt(start_seq_);
@@ -714,6 +737,7 @@ Result<integrity::ConsistencyProof> Log::ProveConsistency(
 
 VerifyReport Log::Verify(const std::function<void(uint64_t done, uint64_t total)>& progress) {
   VerifyReport report;
+  std::shared_lock segments(segments_mu_);  // no segment goes while we read them
   // The checkpoint as stored, not as remembered: it is untrusted input too.
   // Read before the snapshot below, so the snapshot covers what it signed.
   if (options_.integrity) {
@@ -777,9 +801,29 @@ VerifyReport Log::Verify(const std::function<void(uint64_t done, uint64_t total)
     report.error = Status::Corruption("wal: no segments");
     return report;
   }
+  // Segments removed after their records were flushed: the tree below the
+  // first one left is rebuilt from the ledger's leaves (and checked against
+  // its nodes and a checkpoint in that range); tables hold those records.
+  {
+    auto first = SegmentReader::Open(options_.env, SegmentFileName(wal_dir_, numbers->front()), UINT64_MAX);
+    if (first.ok()) report.log_start = (*first)->header().first_seq;  // else the scan reports it
+  }
+  if (options_.integrity && report.log_start > 0) {
+    if (report.checkpoint && !checkpoint_seen && report.checkpoint->head.size <= report.log_start) {
+      report.error = sink.AppendFromLedger(report.checkpoint->head.size);
+      if (report.error.ok() && sink.Root() != report.checkpoint->head.root) {
+        report.error = Status::IntegrityBroken(fmt::format(
+            "{}: the tree of the first {} leaves differs from the signed checkpoint [LED-4]",
+            ledger_->LevelFileName(0), report.checkpoint->head.size));
+      }
+      checkpoint_seen = true;
+    }
+    if (report.error.ok()) report.error = sink.AppendFromLedger(report.log_start);
+    if (!report.error.ok()) return report;
+  }
   ScanResult scan = ScanSegments(options_.env, wal_dir_, *numbers, params);
   report.records = scan.records;
-  report.tree_size = scan.next_seq;
+  report.tree_size = std::max(scan.next_seq, report.log_start);
   report.torn = scan.torn;
   report.root = options_.integrity ? sink.Root() : Hash256{};
   report.error = scan.error;
@@ -789,6 +833,31 @@ VerifyReport Log::Verify(const std::function<void(uint64_t done, uint64_t total)
         report.checkpoint->head.size));
   }
   return report;
+}
+
+Result<size_t> Log::RemoveSegmentsBelow(uint64_t seq) {
+  std::unique_lock segments(segments_mu_, std::try_to_lock);
+  if (!segments.owns_lock()) return size_t{0};  // a Verify is reading them; later
+  uint64_t active;
+  {
+    std::lock_guard lock(mu_);
+    if (!error_.ok()) return size_t{0};
+    active = committed_segment_;
+    // Recovery starts at a segment at or before the checkpoint.
+    if (options_.integrity) seq = std::min(seq, checkpoint_ ? checkpoint_->head.size : 0);
+  }
+  HANSHIRO_ASSIGN_OR_RETURN(std::vector<uint64_t> numbers, ListSegments(options_.env, wal_dir_));
+  size_t removed = 0;
+  // Oldest first, so what is left always starts where the removed ones ended.
+  for (size_t i = 0; i + 1 < numbers.size() && numbers[i + 1] <= active; ++i) {
+    HANSHIRO_ASSIGN_OR_RETURN(auto next, SegmentReader::Open(options_.env, SegmentFileName(wal_dir_, numbers[i + 1]),
+                                                             UINT64_MAX));
+    if (next->header().first_seq > seq) break;  // segment i holds a record at or above seq
+    HANSHIRO_RETURN_IF_ERROR(options_.env->RemoveFile(SegmentFileName(wal_dir_, numbers[i])));
+    ++removed;
+  }
+  if (removed > 0) HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(wal_dir_));
+  return removed;
 }
 
 Result<Hash256> Log::StoredLeaf(uint64_t seq) const {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,6 +79,7 @@ struct RecoveryReport {
 struct VerifyReport {
   bool intact() const { return error.ok(); }
   uint64_t records = 0;    // records recomputed from WAL bytes
+  uint64_t log_start = 0;  // the first segment's first seq: leaves below come from the ledger
   uint64_t tree_size = 0;  // size verified
   Hash256 root;            // recomputed root at tree_size
   uint64_t ledger_entries_checked = 0;
@@ -142,6 +144,13 @@ class Log {
   // the commit records, the ledger and the latest checkpoint. `progress`, if
   // set, hears (records checked, records in the log) after groups now and then.
   VerifyReport Verify(const std::function<void(uint64_t done, uint64_t total)>& progress = nullptr);
+
+  // Removes the oldest segments whose every record is below `seq` and below
+  // the latest signed checkpoint; never the segment being written. For the
+  // caller to say when records are durable elsewhere (tables, vector store):
+  // the ledger keeps their leaves, so proofs and Verify still cover them.
+  // Returns how many went; 0 while a Verify runs (it reads the segments).
+  Result<size_t> RemoveSegmentsBelow(uint64_t seq);
 
   // Syncs, signs a final checkpoint and closes the files; later writes fail.
   Status Close();
@@ -210,6 +219,8 @@ class Log {
   uint64_t committed_segment_ = 0;      // guarded by mu_
   uint64_t committed_segment_bytes_ = 0;  // guarded by mu_
   std::atomic<uint64_t> committed_{0};
+  // Verify holds it shared while it reads the segments; removal, exclusive.
+  std::shared_mutex segments_mu_;
 };
 
 }  // namespace hanshiro::wal
