@@ -1,7 +1,5 @@
 #include "cli/db_commands.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include "base/hex.h"
 #include "base/json.h"
 #include "cli/progress.h"
+#include "engine/write_keeping_good.h"
 #include "hanshiro/db.h"
 #include "ingest/event_json.h"
 #include "ingest/formats.h"
@@ -59,82 +58,77 @@ int RunIngest(const DbArgs& args, const std::vector<std::string>& files, const s
   }
   auto db = OpenDb(args);
   if (!db) return 1;
+  const std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{"-"} : files;
+  auto label = [&](size_t input) { return inputs[input] == "-" ? std::string("stdin") : inputs[input]; };
+  uint64_t bytes_total = 0, bytes_read = 0;  // of the files; 0: unknown (stdin)
+  for (const std::string& name : inputs) {
+    auto size = name == "-" ? Result<uint64_t>(Status::NotFound("stdin")) : Env::Default()->GetFileSize(name);
+    if (!size.ok()) {
+      bytes_total = 0;
+      break;
+    }
+    bytes_total += *size;
+  }
+  Progress progress;
   uint64_t written = 0, bad = 0;
   std::vector<Event> batch;
-  std::vector<std::string> batch_places;  // "FILE:LINE" of each event
-  uint64_t bytes_total = 0, bytes_read = 0;  // of the files (stdin: unknown)
-  for (const std::string& name : files) {
-    if (name == "-") continue;
-    if (auto size = Env::Default()->GetFileSize(name); size.ok()) bytes_total += *size;
-  }
-  if (std::find(files.begin(), files.end(), "-") != files.end()) bytes_total = 0;
-  auto progress = std::make_unique<Progress>();
-  auto report = [&](const std::string& place, const std::string& why) {
+  std::vector<std::pair<size_t, uint64_t>> batch_places;  // (input, line) of each event
+  auto report = [&](size_t input, uint64_t line, const std::string& why) {
     ++bad;
-    std::fprintf(stderr, "%s: %s\n", place.c_str(), why.c_str());
+    std::fprintf(stderr, "%s:%llu: %s\n", label(input).c_str(), static_cast<unsigned long long>(line), why.c_str());
   };
   auto flush = [&]() -> bool {
     if (batch.empty()) return true;
-    auto ids = db->WriteBatch(batch);  // a copy: a refused batch is retried event by event
-    if (ids.ok()) {
-      written += ids->size();
-    } else if (ids.status().IsInvalidArgument()) {
-      // Nothing of the batch was written: each event on its own, so the good
-      // ones are kept and the bad ones named.
-      for (size_t i = 0; i < batch.size(); ++i) {
-        auto id = db->Write(std::move(batch[i]));
-        if (id.ok()) {
-          ++written;
-        } else if (id.status().IsInvalidArgument()) {
-          report(batch_places[i], id.status().message());
-        } else {
-          std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", id.status().ToString().c_str());
-          return false;
-        }
-      }
-    } else {
-      std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", ids.status().ToString().c_str());
+    auto results = engine::WriteKeepingGood(db.get(), std::move(batch));
+    if (!results.ok()) {
+      progress.End();
+      std::fprintf(stderr, "hanshiro ingest: write failed: %s\n", results.status().ToString().c_str());
       return false;
+    }
+    for (size_t i = 0; i < results->size(); ++i) {
+      if ((*results)[i].ok()) {
+        ++written;
+      } else {
+        report(batch_places[i].first, batch_places[i].second, (*results)[i].status().message());
+      }
     }
     batch.clear();
     batch_places.clear();
-    progress->Update("ingest", bytes_read, bytes_total,
-                     fmt::format("{} events, {} bad lines", Progress::Count(written), Progress::Count(bad)));
+    progress.Update("ingest", bytes_read, bytes_total,
+                    fmt::format("{} events, {} bad lines", Progress::Count(written), Progress::Count(bad)));
     return true;
   };
-  std::vector<std::string> inputs = files.empty() ? std::vector<std::string>{"-"} : files;
-  for (const std::string& name : inputs) {
+  for (size_t input = 0; input < inputs.size(); ++input) {
     std::ifstream file;
     std::istream* in = &std::cin;
-    if (name != "-") {
-      file.open(name);
+    if (inputs[input] != "-") {
+      file.open(inputs[input]);
       if (!file) {
-        std::fprintf(stderr, "hanshiro ingest: cannot read %s\n", name.c_str());
         (void)flush();  // what was read before is kept, and reported
+        progress.End();
+        std::fprintf(stderr, "hanshiro ingest: cannot read %s\n", inputs[input].c_str());
         std::printf("ingested %llu events before the error\n", static_cast<unsigned long long>(written));
         return 1;
       }
       in = &file;
     }
-    const std::string label = name == "-" ? "stdin" : name;
     ingest::LineDecoder decoder(*format);  // one per input: Zeek headers are per file
     std::string line;
     for (uint64_t n = 1; std::getline(*in, line); ++n) {
       bytes_read += line.size() + 1;
       auto e = decoder.Decode(line, Clock::System()->NowUnixNanos());
-      const std::string place = fmt::format("{}:{}", label, n);
       if (!e.ok()) {
-        report(place, e.status().message());
+        report(input, n, e.status().message());
         continue;
       }
       if (!e->has_value()) continue;  // blank, a header or a comment
       batch.push_back(std::move(**e));
-      batch_places.push_back(place);
+      batch_places.emplace_back(input, n);
       if (batch.size() == kIngestBatch && !flush()) return 1;
     }
   }
   if (!flush()) return 1;
-  progress.reset();  // ends its line
+  progress.End();
   if (args.json) {
     std::printf("{\"ingested\":%llu,\"bad_lines\":%llu}\n", static_cast<unsigned long long>(written),
                 static_cast<unsigned long long>(bad));

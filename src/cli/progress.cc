@@ -11,8 +11,9 @@ namespace hanshiro::cli {
 
 Progress::Progress() : tty_(::isatty(STDERR_FILENO) != 0) {}
 
-Progress::~Progress() {
+void Progress::End() {
   if (drawn_) std::fputs("\n", stderr);
+  drawn_ = false;
 }
 
 void Progress::Clear() {

@@ -13,7 +13,7 @@ namespace hanshiro::cli {
 class Progress {
  public:
   Progress();
-  ~Progress();  // ends the line, if one was drawn
+  ~Progress() { End(); }
 
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -23,6 +23,8 @@ class Progress {
 
   // Erases the line (before other output); the next Update draws it again.
   void Clear();
+  // Ends the line where it is, if one was drawn (before a summary).
+  void End();
 
   // "2.6M", "917K", "12".
   static std::string Count(uint64_t n);

@@ -10,6 +10,7 @@
 #include "base/hex.h"
 #include "base/record.h"
 #include "engine/db_impl.h"
+#include "engine/write_keeping_good.h"
 #include "env/fault_injection_env.h"
 #include "env/test_dir.h"
 #include "integrity/checkpoint.h"
@@ -97,6 +98,25 @@ TEST_F(EngineTest, ABadValueRefusesTheWholeBatchNamingIt) {
   ids = db_->WriteBatch(events);
   EXPECT_NE(ids.status().message().find("value 2"), std::string::npos) << ids.status().message();
   EXPECT_TRUE(db_->WriteBatch({}).status().IsInvalidArgument());
+}
+
+TEST_F(EngineTest, WriteKeepingGoodKeepsTheGoodEventsOfARefusedBatch) {
+  Open();
+  std::vector<Event> events = {MakeEvent(0, {1, 0}), MakeEvent(1, {1, 0, 0}), MakeEvent(2), MakeEvent(3)};
+  events[3].source.host = "\xff";  // not UTF-8
+  auto results = engine::WriteKeepingGood(db_.get(), events);  // event 1: a second vector dimension
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_TRUE((*results)[1].status().IsInvalidArgument());
+  EXPECT_TRUE((*results)[2].ok());
+  EXPECT_TRUE((*results)[3].status().IsInvalidArgument());
+  EXPECT_EQ(db_->Get(*(*results)[2])->raw_data, events[2].raw_data);
+  EXPECT_EQ(db_->Stats().records, 2u);
+  auto all_good = engine::WriteKeepingGood(db_.get(), {MakeEvent(4), MakeEvent(5)});  // one batch
+  ASSERT_TRUE(all_good.ok());
+  EXPECT_TRUE((*all_good)[0].ok() && (*all_good)[1].ok());
+  EXPECT_EQ(db_->Stats().records, 4u);
 }
 
 TEST_F(EngineTest, ScanFiltersAndPagesThroughATimeRange) {

@@ -6,10 +6,12 @@
 #include <ctime>
 #include <initializer_list>
 #include <map>
+#include <span>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "ingest/event_json.h"
 
@@ -35,8 +37,6 @@ std::string Lower(std::string_view s) {
   for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   return out;
 }
-
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Text as valid UTF-8: each byte that starts no valid sequence becomes U+FFFD.
 std::string ValidText(std::string_view s) {
@@ -89,7 +89,20 @@ bool ListHas(std::string_view list, std::string_view token) {
 
 bool HasPrefix(const Fields& f, std::string_view prefix) {
   auto it = f.lower_bound(prefix);
-  return it != f.end() && StartsWith(it->first, prefix);
+  return it != f.end() && it->first.starts_with(prefix);
+}
+
+// A format's own names for event types (docs/ingest-formats.md lists them).
+struct NamedType {
+  std::string_view name;
+  EventTypeCode type;
+};
+
+std::optional<EventTypeCode> Lookup(std::span<const NamedType> table, std::string_view name) {
+  for (const NamedType& t : table) {
+    if (t.name == name) return t.type;
+  }
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------
@@ -385,28 +398,19 @@ Result<Event> Ocsf(Fields f, std::string_view line, int64_t now_ns) {
   const std::string activity = FirstOf(f, {"activity_id"});
   const std::string name = FirstOf(f, {"class_name"}, "OCSF class " + cls);
   using C = EventTypeCode;
-  std::optional<C> type;
-  if (cls == "1001") {  // File System Activity
-    if (activity == "1") type = C::kFileCreate;
-    else if (activity == "4") type = C::kFileDelete;
-    else if (activity == "3" || activity == "5" || activity == "6" || activity == "7") type = C::kFileModify;
-  } else if (cls == "1007") {  // Process Activity
-    if (activity == "1") type = C::kProcessStart;
-    else if (activity == "2") type = C::kProcessStop;
-  } else if (cls == "3002") {
-    type = C::kAuthentication;
-  } else if (cls == "4001") {
-    type = C::kNetworkConnection;
-  } else if (cls == "4002") {
-    type = C::kHttpRequest;
-  } else if (cls == "4003") {
-    type = C::kDnsQuery;
-  } else if (cls.size() == 4 && cls[0] == '4') {  // other network classes
-    type = C::kNetworkTraffic;
-  } else if (cls == "2004" || cls == "2001") {  // Detection / Security Finding
+  // "class/activity" first, then the class alone.
+  static constexpr NamedType kOcsfTypes[] = {
+      {"1001/1", C::kFileCreate},    {"1001/3", C::kFileModify},    {"1001/4", C::kFileDelete},
+      {"1001/5", C::kFileModify},    {"1001/6", C::kFileModify},    {"1001/7", C::kFileModify},
+      {"1007/1", C::kProcessStart},  {"1007/2", C::kProcessStop},   {"3002", C::kAuthentication},
+      {"4001", C::kNetworkConnection}, {"4002", C::kHttpRequest},   {"4003", C::kDnsQuery},
+      {"2003", C::kPolicyViolation},  // Compliance Finding
+  };
+  std::optional<C> type = Lookup(kOcsfTypes, cls + "/" + activity);
+  if (!type) type = Lookup(kOcsfTypes, cls);
+  if (!type && cls.size() == 4 && cls[0] == '4') type = C::kNetworkTraffic;  // other network classes
+  if (!type && (cls == "2001" || cls == "2004")) {  // Security / Detection Finding
     type = HasPrefix(f, "malware") ? C::kMalwareDetected : C::kAnomalyDetected;
-  } else if (cls == "2003") {  // Compliance Finding
-    type = C::kPolicyViolation;
   }
   e.type = type ? EventType::Named(*type) : TypeNamed(name, "OCSF event");
   e.source.host = FirstOf(f, {"device.hostname", "device.name", "src_endpoint.hostname"});
@@ -468,15 +472,16 @@ Result<Event> Zeek(Fields f, std::string path, std::string_view line, int64_t no
                                                    : "";
   }
   using C = EventTypeCode;
-  std::optional<C> type;
-  if (path == "conn") type = C::kNetworkConnection;
-  else if (path == "dns") type = C::kDnsQuery;
-  else if (path == "http") type = C::kHttpRequest;
-  else if (path == "ssh" || path == "kerberos" || path == "ntlm" || path == "radius") type = C::kAuthentication;
-  else if (path == "notice" || path == "weird" || path == "intel") type = C::kAnomalyDetected;
-  else if (path == "ssl" || path == "x509" || path == "smtp" || path == "ftp" || path == "dhcp" ||
-           path == "smb_files" || path == "smb_mapping" || path == "rdp" || path == "sip" || path == "snmp")
-    type = C::kNetworkTraffic;
+  static constexpr NamedType kZeekTypes[] = {
+      {"conn", C::kNetworkConnection}, {"dns", C::kDnsQuery},          {"http", C::kHttpRequest},
+      {"ssh", C::kAuthentication},     {"kerberos", C::kAuthentication}, {"ntlm", C::kAuthentication},
+      {"radius", C::kAuthentication},  {"notice", C::kAnomalyDetected}, {"weird", C::kAnomalyDetected},
+      {"intel", C::kAnomalyDetected},  {"ssl", C::kNetworkTraffic},     {"x509", C::kNetworkTraffic},
+      {"smtp", C::kNetworkTraffic},    {"ftp", C::kNetworkTraffic},     {"dhcp", C::kNetworkTraffic},
+      {"smb_files", C::kNetworkTraffic}, {"smb_mapping", C::kNetworkTraffic}, {"rdp", C::kNetworkTraffic},
+      {"sip", C::kNetworkTraffic},     {"snmp", C::kNetworkTraffic},
+  };
+  const std::optional<C> type = Lookup(kZeekTypes, path);
   e.type = type ? EventType::Named(*type) : TypeNamed(path.empty() ? "" : "zeek." + path, "zeek");
   e.source.host = FirstOf(f, {"_system_name", "peer", "id.orig_h"});
   HANSHIRO_RETURN_IF_ERROR(SetIp(f, {"id.orig_h"}, &e));
@@ -498,20 +503,17 @@ Result<Event> Suricata(Fields f, std::string_view line, int64_t now_ns) {
                ? C::kMalwareDetected
            : category.find("policy") != std::string::npos ? C::kPolicyViolation
                                                           : C::kAnomalyDetected;
-  } else if (kind == "flow" || kind == "netflow") {
-    type = C::kNetworkConnection;
-  } else if (kind == "dns") {
-    type = C::kDnsQuery;
-  } else if (kind == "http") {
-    type = C::kHttpRequest;
-  } else if (kind == "anomaly") {
-    type = C::kAnomalyDetected;
-  } else if (kind == "drop") {
-    type = C::kPolicyViolation;
-  } else if (kind == "tls" || kind == "ssh" || kind == "smb" || kind == "ftp" || kind == "smtp" ||
-             kind == "dhcp" || kind == "nfs" || kind == "rdp" || kind == "sip" || kind == "snmp" ||
-             kind == "krb5" || kind == "mqtt" || kind == "quic") {
-    type = C::kNetworkTraffic;
+  } else {
+    static constexpr NamedType kEveTypes[] = {
+        {"flow", C::kNetworkConnection}, {"netflow", C::kNetworkConnection}, {"dns", C::kDnsQuery},
+        {"http", C::kHttpRequest},       {"anomaly", C::kAnomalyDetected},   {"drop", C::kPolicyViolation},
+        {"tls", C::kNetworkTraffic},     {"ssh", C::kNetworkTraffic},        {"smb", C::kNetworkTraffic},
+        {"ftp", C::kNetworkTraffic},     {"smtp", C::kNetworkTraffic},       {"dhcp", C::kNetworkTraffic},
+        {"nfs", C::kNetworkTraffic},     {"rdp", C::kNetworkTraffic},        {"sip", C::kNetworkTraffic},
+        {"snmp", C::kNetworkTraffic},    {"krb5", C::kNetworkTraffic},       {"mqtt", C::kNetworkTraffic},
+        {"quic", C::kNetworkTraffic},
+    };
+    type = Lookup(kEveTypes, kind);
   }
   e.type = type ? EventType::Named(*type) : TypeNamed(kind.empty() ? "" : "suricata." + kind, "suricata");
   e.source.host = FirstOf(f, {"host", "src_ip"});
@@ -600,7 +602,7 @@ Result<Syslog> ParseSyslog(std::string_view s, int64_t now_ns) {
       }
       if (!s.empty() && s[0] == ' ') s.remove_prefix(1);
     }
-    if (StartsWith(s, "\xEF\xBB\xBF")) s.remove_prefix(3);  // BOM
+    if (s.starts_with("\xEF\xBB\xBF")) s.remove_prefix(3);  // BOM
   } else {
     size_t used = 0;
     auto t = MonthDayTime(s, now_ns, &used);
@@ -610,12 +612,12 @@ Result<Syslog> ParseSyslog(std::string_view s, int64_t now_ns) {
     // HOST, unless the next word is already the tag ("sshd[42]:")
     const std::string_view next = s.substr(0, s.find(' '));
     if (!next.empty() && next.back() != ':' && next.find('[') == std::string_view::npos &&
-        !StartsWith(next, "CEF:") && !StartsWith(next, "LEEF:")) {
+        !next.starts_with("CEF:") && !next.starts_with("LEEF:")) {
       out.host = std::string(next);
       put("syslog.hostname", next);
       token();
     }
-    if (!StartsWith(s, "CEF:") && !StartsWith(s, "LEEF:")) {
+    if (!s.starts_with("CEF:") && !s.starts_with("LEEF:")) {
       size_t i = 0;
       while (i < s.size() && i < 48 && s[i] != ':' && s[i] != '[' && s[i] != ' ') ++i;
       if (i > 0 && i < s.size() && (s[i] == ':' || s[i] == '[')) {
@@ -702,7 +704,7 @@ Result<Event> Cef(std::string_view cef, Syslog sys, std::string_view line, int64
       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
              c == '.' || c == '-' || c == '[' || c == ']';
     });
-    if (!word || (k > 0 && k == floor && !keys.empty())) continue;  // '=' inside a value
+    if (!word || (k == floor && !keys.empty())) continue;  // '=' inside a value
     keys.emplace_back(k, eq);
     floor = eq + 1;
   }
@@ -765,13 +767,13 @@ Result<Event> Leef(std::string_view leef, Syslog sys, std::string_view line, int
     leef.remove_prefix(bar + 1);
   }
   char delim = '\t';
-  if (StartsWith(f["leef.version"], "2")) {
+  if (f["leef.version"].starts_with("2")) {
     const size_t bar = leef.find('|');
     if (bar == std::string_view::npos) {
       return Status::InvalidArgument("LEEF 2.0 header: missing the delimiter field after the event id");
     }
     std::string_view d = leef.substr(0, bar);
-    if (StartsWith(d, "0x") || StartsWith(d, "0X")) d.remove_prefix(1);
+    if (d.starts_with("0x") || d.starts_with("0X")) d.remove_prefix(1);
     if (d.size() == 3 && (d[0] == 'x' || d[0] == 'X') && std::isxdigit(static_cast<unsigned char>(d[1])) &&
         std::isxdigit(static_cast<unsigned char>(d[2]))) {
       delim = static_cast<char>(std::stoi(std::string(d.substr(1)), nullptr, 16));
@@ -814,12 +816,12 @@ Result<Event> Leef(std::string_view leef, Syslog sys, std::string_view line, int
 Result<Event> Wrapped(std::string_view line, std::string_view magic, int64_t now_ns) {
   Syslog sys;
   std::string_view body = line;
-  if (!StartsWith(line, magic)) {
+  if (!line.starts_with(magic)) {
     if (!LooksLikeSyslog(line)) {
       return Status::InvalidArgument(fmt::format("expected '{}' or a syslog header before it", magic));
     }
     HANSHIRO_ASSIGN_OR_RETURN(sys, ParseSyslog(line, now_ns));
-    if (!StartsWith(sys.message, magic)) {
+    if (!sys.message.starts_with(magic)) {
       return Status::InvalidArgument(fmt::format("no '{}' after the syslog header", magic));
     }
     body = sys.message;
@@ -828,13 +830,10 @@ Result<Event> Wrapped(std::string_view line, std::string_view magic, int64_t now
 }
 
 std::string Unescape(std::string_view s) {  // Zeek's \xHH
-  std::string out;
+  std::string out, byte;
   for (size_t i = 0; i < s.size(); ++i) {
-    auto hex = [](char c) {
-      return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-    };
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && hex(s[i + 2]) >= 0 && hex(s[i + 3]) >= 0) {
-      out += static_cast<char>(hex(s[i + 2]) * 16 + hex(s[i + 3]));
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && HexDecode(s.substr(i + 2, 2), &byte)) {
+      out += byte;
       i += 3;
     } else {
       out += s[i];
@@ -897,7 +896,7 @@ Result<LineFormat> ParseLineFormat(std::string_view name) {
 std::string_view LineFormatName(LineFormat format) { return kFormatNames[static_cast<size_t>(format)]; }
 
 Result<std::optional<Event>> LineDecoder::DecodeZeekDirective(std::string_view line) {
-  if (StartsWith(line, "#separator ")) {
+  if (line.starts_with("#separator ")) {
     const std::string sep = Unescape(line.substr(11));
     if (sep.size() != 1) return Bad("#separator", "expected one character such as \\x09");
     zeek_.separator = sep[0];
@@ -964,13 +963,14 @@ Result<std::optional<Event>> LineDecoder::Decode(std::string_view line, int64_t 
   if (line[0] == '#') return DecodeZeekDirective(line);
   if (line[0] == '{') return some(Json(line, JsonKind::kNative, now_ns));
   if (!zeek_.fields.empty()) return some(DecodeZeekTsv(line, now_ns));
-  if (StartsWith(line, "CEF:")) return some(Wrapped(line, "CEF:", now_ns));
-  if (StartsWith(line, "LEEF:")) return some(Wrapped(line, "LEEF:", now_ns));
+  if (line.starts_with("CEF:")) return some(Cef(line, {}, line, now_ns));
+  if (line.starts_with("LEEF:")) return some(Leef(line, {}, line, now_ns));
   if (LooksLikeSyslog(line)) {
     auto sys = ParseSyslog(line, now_ns);
     if (!sys.ok()) return sys.status();
-    if (StartsWith(sys->message, "CEF:")) return some(Wrapped(line, "CEF:", now_ns));
-    if (StartsWith(sys->message, "LEEF:")) return some(Wrapped(line, "LEEF:", now_ns));
+    const std::string_view message = sys->message;  // a view of the line
+    if (message.starts_with("CEF:")) return some(Cef(message, std::move(sys).value(), line, now_ns));
+    if (message.starts_with("LEEF:")) return some(Leef(message, std::move(sys).value(), line, now_ns));
     return some(SyslogEvent(std::move(sys).value(), line, now_ns));
   }
   return Status::InvalidArgument(

@@ -594,9 +594,9 @@ Status DB::FlushImmutable() {
 
 void DB::RemoveLogSegments(uint64_t in_tables_below) {
   // The records below in_tables_below were applied before their memtable
-  // became immutable, so the sync covers them.
-  if (options_.sync_applied && !options_.sync_applied().ok()) return;  // the segments stay
-  Result<size_t> removed = log_->RemoveSegmentsBelow(in_tables_below);
+  // became immutable, so the sync covers them. It runs only when a segment
+  // is due to go; when it fails, the segments stay.
+  Result<size_t> removed = log_->RemoveSegmentsBelow(in_tables_below, options_.sync_applied);
   std::lock_guard lock(mu_);
   if (removed.ok()) stats_.log_segments_removed += *removed;
 }

@@ -27,8 +27,9 @@ struct Options {
   // After a flush, log segments whose records are all in tables are removed
   // (their leaves stay in the ledger). When the apply hook feeds another
   // store (the engine's vector store), this is called first, from the
-  // background thread: it makes durable what the hook applied so far (every
-  // record in the flushed tables was applied). An error keeps the segments.
+  // background thread, when a segment is due to go: it makes durable what
+  // the hook applied so far (every record in the flushed tables was
+  // applied). An error keeps the segments.
   std::function<Status()> sync_applied;
   bool integrity = true;  // fixed at creation
 

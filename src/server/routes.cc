@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/hex.h"
 #include "base/json.h"
+#include "engine/write_keeping_good.h"
 #include "hanshiro/env.h"
 #include "hanshiro/version.h"
 #include "ingest/event_json.h"
@@ -214,32 +215,18 @@ Response Router::PostBulk(const Request& r, std::string_view query) const {
   uint64_t ok = 0, bad = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
-    auto ids = db_->WriteBatch(batch);  // a copy: refused batches are retried line by line
-    if (ids.ok()) {
-      for (size_t i = 0; i < ids->size(); ++i) {
+    HANSHIRO_ASSIGN_OR_RETURN(std::vector<Result<EventId>> written,
+                              engine::WriteKeepingGood(db_, std::move(batch)));
+    for (size_t i = 0; i < written.size(); ++i) {
+      if (written[i].ok()) {
+        ++ok;
         results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"id\":\"{}\"}}", batch_lines[i],
-                                                         (*ids)[i].ToString()));
+                                                         written[i]->ToString()));
+      } else {
+        ++bad;
+        results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"error\":{}}}", batch_lines[i],
+                                                         json::Quote(written[i].status().message())));
       }
-      ok += ids->size();
-    } else if (ids.status().IsInvalidArgument()) {
-      // A value the database refused (nothing of the batch was written):
-      // each line on its own, so the good ones are kept and the bad named.
-      for (size_t i = 0; i < batch.size(); ++i) {
-        auto id = db_->Write(std::move(batch[i]));
-        if (id.ok()) {
-          results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"id\":\"{}\"}}", batch_lines[i],
-                                                           id->ToString()));
-          ++ok;
-        } else if (id.status().IsInvalidArgument()) {
-          ++bad;
-          results.emplace_back(batch_lines[i], fmt::format("{{\"line\":{},\"error\":{}}}", batch_lines[i],
-                                                           json::Quote(id.status().message())));
-        } else {
-          return id.status();
-        }
-      }
-    } else {
-      return ids.status();
     }
     batch.clear();
     batch_lines.clear();

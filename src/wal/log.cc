@@ -835,7 +835,7 @@ VerifyReport Log::Verify(const std::function<void(uint64_t done, uint64_t total)
   return report;
 }
 
-Result<size_t> Log::RemoveSegmentsBelow(uint64_t seq) {
+Result<size_t> Log::RemoveSegmentsBelow(uint64_t seq, const std::function<Status()>& before) {
   std::unique_lock segments(segments_mu_, std::try_to_lock);
   if (!segments.owns_lock()) return size_t{0};  // a Verify is reading them; later
   uint64_t active;
@@ -853,6 +853,7 @@ Result<size_t> Log::RemoveSegmentsBelow(uint64_t seq) {
     HANSHIRO_ASSIGN_OR_RETURN(auto next, SegmentReader::Open(options_.env, SegmentFileName(wal_dir_, numbers[i + 1]),
                                                              UINT64_MAX));
     if (next->header().first_seq > seq) break;  // segment i holds a record at or above seq
+    if (removed == 0 && before) HANSHIRO_RETURN_IF_ERROR(before());
     HANSHIRO_RETURN_IF_ERROR(options_.env->RemoveFile(SegmentFileName(wal_dir_, numbers[i])));
     ++removed;
   }

@@ -149,8 +149,10 @@ class Log {
   // the latest signed checkpoint; never the segment being written. For the
   // caller to say when records are durable elsewhere (tables, vector store):
   // the ledger keeps their leaves, so proofs and Verify still cover them.
-  // Returns how many went; 0 while a Verify runs (it reads the segments).
-  Result<size_t> RemoveSegmentsBelow(uint64_t seq);
+  // `before`, if set, runs once before the first removal (only when one is
+  // due); its error keeps every segment. Returns how many went; 0 while a
+  // Verify runs (it reads the segments).
+  Result<size_t> RemoveSegmentsBelow(uint64_t seq, const std::function<Status()>& before = nullptr);
 
   // Syncs, signs a final checkpoint and closes the files; later writes fail.
   Status Close();
