@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace hanshiro::crc32c {
 namespace {
@@ -39,6 +40,28 @@ TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
     for (size_t n = 0; n + offset <= data.size(); n += 7) {
       ASSERT_EQ(Value(data.data() + offset, n), ExtendPortable(0, data.data() + offset, n))
           << "offset " << offset << " length " << n;
+    }
+  }
+}
+
+// The hardware path splits buffers into three interleaved lanes (blocks of
+// 3 x 64, 3 x 256 and 3 x 2048 bytes) and joins them; every length around those block
+// sizes must still give the plain CRC, from any starting value.
+TEST(Crc32cTest, InterleavedLanesAgreeWithPortableAroundEveryBlockSize) {
+  std::mt19937 rng(11);
+  std::string data(3 * 3 * 2048 + 400, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 2 * 3 * 256 + 17; ++n) lengths.push_back(n);
+  for (size_t block : {size_t{3 * 2048}, size_t{2 * 3 * 2048}}) {
+    for (size_t n = block - 200; n <= block + 200; ++n) lengths.push_back(n);
+  }
+  lengths.push_back(data.size() - 3);
+  for (size_t n : lengths) {
+    for (uint32_t init : {0u, 0xdeadbeefu}) {
+      // From an odd offset, so no lane starts aligned.
+      ASSERT_EQ(Extend(init, data.data() + 3, n), ExtendPortable(init, data.data() + 3, n))
+          << "length " << n << " init " << init;
     }
   }
 }

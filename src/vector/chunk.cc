@@ -92,10 +92,21 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", path);
   const std::string header = EncodeHeader(g, number);
-  if (::ftruncate(fd, static_cast<off_t>(g.FileSize())) != 0 ||
-      ::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+  // The file's blocks are allocated now, so a full disk is an error here and
+  // not a SIGBUS on a later store to the mapping. A file system without
+  // fallocate gets a sparse file.
+  const off_t size = static_cast<off_t>(g.FileSize());
+  if (::fallocate(fd, 0, 0, size) != 0 &&
+      (errno != EOPNOTSUPP || ::ftruncate(fd, size) != 0)) {
+    Status s = Errno("allocate", path);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return s;
+  }
+  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
     Status s = Errno("write", path);
     ::close(fd);
+    ::unlink(path.c_str());
     return s;
   }
   void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -186,10 +197,9 @@ bool Chunk::RowValid(uint32_t r) const {
 void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normalize) {
   const uint32_t dim = geometry_.dim;
   float* dst = rows_ + size_t{r} * geometry_.stride;
-  std::memcpy(dst, vec, size_t{dim} * 4);
-  const float norm = normalize ? Normalize(dst, dim) : std::sqrt(Dot(dst, dst, dim));
+  const float norm =
+      StoreRow(vec, dst, compact_.data() + size_t{r} * geometry_.stride, dim, normalize);
   norms_[r] = normalize && norm > 0 ? 1.0f : norm;
-  ToBf16Many(dst, compact_.data() + size_t{r} * geometry_.stride, dim);
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);
   m.id.EncodeTo(p + kMetaId);

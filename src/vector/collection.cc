@@ -1,6 +1,7 @@
 #include "vector/collection.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -52,30 +53,46 @@ Collection::~Collection() {
   if (next_chunk_.valid()) next_chunk_.wait();
 }
 
-Status Collection::EnsureChunk(uint64_t index, uint32_t local_row) {
+Result<std::unique_ptr<Chunk>> Collection::CreateChunk(uint64_t index) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto number = static_cast<uint32_t>(index + 1);
+  auto created = Chunk::Create(ChunkPath(dir_, number), geometry_, number);
+  create_ns_.fetch_add(static_cast<uint64_t>(std::chrono::nanoseconds(
+                           std::chrono::steady_clock::now() - start).count()),
+                       std::memory_order_relaxed);
+  if (created.ok()) chunks_created_.fetch_add(1, std::memory_order_relaxed);
+  return created;
+}
+
+Status Collection::EnsureChunk(uint64_t index) {
   if (chunk(index) == nullptr) {
+    const auto start = std::chrono::steady_clock::now();
     Result<std::unique_ptr<Chunk>> created = Status::NotFound("not created yet");
     if (next_chunk_.valid() && next_chunk_index_ == index) {
       created = next_chunk_.get();
     }
-    if (!created.ok()) {
-      created = Chunk::Create(ChunkPath(dir_, static_cast<uint32_t>(index + 1)), geometry_,
-                              static_cast<uint32_t>(index + 1));
-    }
+    if (!created.ok()) created = CreateChunk(index);
+    append_wait_ns_.fetch_add(static_cast<uint64_t>(std::chrono::nanoseconds(
+                                  std::chrono::steady_clock::now() - start).count()),
+                              std::memory_order_relaxed);
     HANSHIRO_RETURN_IF_ERROR(created.status());
     chunks_[index].store(created->get(), std::memory_order_release);
     owned_.push_back(std::move(created).value());
   }
   const uint64_t next = index + 1;
-  if (local_row >= geometry_.capacity / 2 && next < kMaxChunks && chunk(next) == nullptr &&
-      !next_chunk_.valid()) {
+  if (next < kMaxChunks && chunk(next) == nullptr && !next_chunk_.valid()) {
     next_chunk_index_ = next;
-    next_chunk_ = std::async(std::launch::async, [path = ChunkPath(dir_, static_cast<uint32_t>(next + 1)),
-                                                  g = geometry_, number = static_cast<uint32_t>(next + 1)] {
-      return Chunk::Create(path, g, number);
-    });
+    next_chunk_ = std::async(std::launch::async, [this, next] { return CreateChunk(next); });
   }
   return Status::OK();
+}
+
+GrowthStats Collection::growth() const {
+  GrowthStats g;
+  g.chunks_created = chunks_created_.load(std::memory_order_relaxed);
+  g.create_ns = create_ns_.load(std::memory_order_relaxed);
+  g.append_wait_ns = append_wait_ns_.load(std::memory_order_relaxed);
+  return g;
 }
 
 Result<std::unique_ptr<Collection>> Collection::Open(const std::string& dir, uint32_t dim,
@@ -176,11 +193,9 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     return Status::InvalidArgument(fmt::format(
         "{} floats for {} vectors of dimension {}", vectors.size(), metas.size(), dim));
   }
-  for (size_t i = 0; i < vectors.size(); ++i) {
-    if (!std::isfinite(vectors[i])) {
-      return Status::InvalidArgument(
-          fmt::format("vector {}: element {} is not finite", i / dim, i % dim));
-    }
+  if (const size_t i = FirstNonFinite(vectors.data(), vectors.size()); i < vectors.size()) {
+    return Status::InvalidArgument(
+        fmt::format("vector {}: element {} is not finite", i / dim, i % dim));
   }
   std::lock_guard lock(write_mu_);
   uint64_t seq = next_seq_;
@@ -221,7 +236,7 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     const uint64_t row = first + i;
     const uint64_t index = row / geometry_.capacity;
     const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
-    HANSHIRO_RETURN_IF_ERROR(EnsureChunk(index, local));
+    HANSHIRO_RETURN_IF_ERROR(EnsureChunk(index));
     chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim, normalize);
   }
   {

@@ -63,6 +63,15 @@ struct OpenReport {
   Status damage;              // why rows were dropped, when it was damage
 };
 
+// How the store grew: chunk files created (each pre-faulted) and the time
+// appends spent waiting for one, which is when creation is slower than
+// filling.
+struct GrowthStats {
+  uint64_t chunks_created = 0;
+  uint64_t create_ns = 0;       // summed over the creations
+  uint64_t append_wait_ns = 0;  // appends waiting for a chunk
+};
+
 class Collection {
  public:
   // Opens the collection in `dir` (created when missing), keeping the rows
@@ -91,6 +100,7 @@ class Collection {
   Result<std::vector<float>> Get(const EventId& id) const;
 
   uint64_t rows() const { return rows_.load(std::memory_order_acquire); }
+  GrowthStats growth() const;
   uint64_t live() const;
 
   // The k nearest live rows that match `filter`, nearest first (ties by row).
@@ -121,8 +131,11 @@ class Collection {
   Collection(std::string dir, const Geometry& geometry);
   Status Load(uint64_t acknowledged);
   // Makes chunk `index` exist (waiting for the background creation if it is
-  // under way) and starts creating the next one once this one is half full.
-  Status EnsureChunk(uint64_t index, uint32_t local_row);
+  // under way) and starts creating the next one, so it has the whole time
+  // this one takes to fill.
+  Status EnsureChunk(uint64_t index);
+  // Chunk::Create, counted in the growth stats. Runs on any thread.
+  Result<std::unique_ptr<Chunk>> CreateChunk(uint64_t index);
   Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
   void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
                  std::vector<Hit>* heap) const;
@@ -145,10 +158,13 @@ class Collection {
   uint64_t next_seq_ = 0;                          // guarded by write_mu_
   mutable std::shared_mutex ids_mu_;
   IdMap live_rows_;  // id -> row; guarded by ids_mu_
-  // The next chunk, created in the background when the last one is half
-  // full, so appends do not wait for a new file's pages.
+  // The next chunk, created in the background as soon as the last one is in
+  // use, so appends do not wait for a new file's pages.
   std::future<Result<std::unique_ptr<Chunk>>> next_chunk_;  // guarded by write_mu_
   uint64_t next_chunk_index_ = 0;                           // guarded by write_mu_
+  std::atomic<uint64_t> chunks_created_{0};
+  std::atomic<uint64_t> create_ns_{0};
+  std::atomic<uint64_t> append_wait_ns_{0};
   std::vector<EventId> batch_ids_;  // guarded by write_mu_: duplicate check within a batch
 };
 

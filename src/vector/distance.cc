@@ -3,6 +3,8 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "vector/distance.cc"
 #define HWY_COMPILE_ALL_ATTAINABLE  // keep the scalar target, so tests can force it
+#include <cmath>
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -156,6 +158,49 @@ void ToBf16ManyImpl(const float* in, uint16_t* out, size_t n) {
   for (; i < n; ++i) out[i] = ToBf16(in[i]);
 }
 
+size_t FirstNonFiniteImpl(const float* v, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    if (!hn::AllTrue(d, hn::IsFinite(hn::LoadU(d, v + i)))) break;
+  }
+  for (; i < n; ++i) {  // the tail, or the vector that held a non-finite element
+    uint32_t bits;
+    std::memcpy(&bits, v + i, 4);
+    if ((bits & 0x7f800000u) == 0x7f800000u) return i;
+  }
+  return n;
+}
+
+float StoreRowImpl(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize) {
+  const hn::ScalableTag<float> d;
+  const hn::RebindToUnsigned<decltype(d)> du;
+  const hn::RebindToSigned<decltype(d)> di;
+  const hn::Rebind<uint16_t, decltype(d)> d16;
+  const size_t lanes = hn::Lanes(d);
+  const float norm = std::sqrt(DotImpl(in, in, dim));
+  const float scale = normalize && norm > 0 ? 1.0f / norm : 1.0f;
+  const auto vscale = hn::Set(d, scale);
+  const auto half = hn::Set(du, 0x7fff);
+  const auto one = hn::Set(du, 1);
+  size_t i = 0;
+  for (; i + lanes <= dim; i += lanes) {
+    const auto v = hn::Mul(hn::LoadU(d, in + i), vscale);
+    hn::StoreU(v, d, out + i);
+    // bfloat16 as in ToBf16ManyImpl: round to nearest even, then demote.
+    const auto bits = hn::BitCast(du, v);
+    const auto odd = hn::And(hn::ShiftRight<16>(bits), one);
+    const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(half, odd)));
+    hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, compact + i);
+  }
+  for (; i < dim; ++i) {
+    out[i] = in[i] * scale;
+    compact[i] = ToBf16(out[i]);
+  }
+  return norm;
+}
+
 void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
                      size_t dim, float* out) {
   size_t r = 0;
@@ -200,6 +245,16 @@ void DistanceGather(Metric metric, const float* query, const float* const* rows,
 }
 HWY_EXPORT(DotManyBf16Impl);
 HWY_EXPORT(ToBf16ManyImpl);
+HWY_EXPORT(FirstNonFiniteImpl);
+HWY_EXPORT(StoreRowImpl);
+
+size_t FirstNonFinite(const float* v, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(FirstNonFiniteImpl)(v, n);
+}
+
+float StoreRow(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize) {
+  return HWY_DYNAMIC_DISPATCH(StoreRowImpl)(in, out, compact, dim, normalize);
+}
 
 void ToBf16Many(const float* in, uint16_t* out, size_t n) {
   HWY_DYNAMIC_DISPATCH(ToBf16ManyImpl)(in, out, n);

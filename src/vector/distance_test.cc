@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -145,6 +147,67 @@ TEST(DistanceTest, NormalizeMakesUnitVectors) {
   EXPECT_EQ(Normalize(zero.data(), 9), 0.0f);
   EXPECT_EQ(zero, std::vector<float>(9, 0.0f));
   EXPECT_FALSE(KernelTarget().empty());
+}
+
+// StoreRow must leave exactly what a copy, Normalize and ToBf16Many leave:
+// rows written by it and rows rebuilt at open are compared bit for bit.
+TEST(DistanceTest, StoreRowEqualsCopyNormalizeAndBf16OnEveryTarget) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0, 3);
+  ForEachTarget([&] {
+    for (size_t dim : kDims) {
+      for (bool normalize : {false, true}) {
+        std::vector<float> in(dim + 1);  // from offset 1: unaligned
+        for (float& x : in) x = normal(rng);
+        std::vector<float> want(in.begin() + 1, in.end());
+        const float want_norm = normalize ? Normalize(want.data(), dim)
+                                          : std::sqrt(Dot(want.data(), want.data(), dim));
+        std::vector<uint16_t> want_compact(dim);
+        ToBf16Many(want.data(), want_compact.data(), dim);
+        std::vector<float> out(dim + 1, -1.0f);
+        std::vector<uint16_t> compact(dim + 1, 0xabcd);
+        const float norm = StoreRow(in.data() + 1, out.data(), compact.data(), dim, normalize);
+        ASSERT_EQ(norm, want_norm) << "dim " << dim;
+        ASSERT_EQ(std::vector<float>(out.begin(), out.begin() + dim), want) << "dim " << dim;
+        ASSERT_EQ(std::vector<uint16_t>(compact.begin(), compact.begin() + dim), want_compact)
+            << "dim " << dim;
+        EXPECT_EQ(out[dim], -1.0f) << "wrote past the row, dim " << dim;
+        EXPECT_EQ(compact[dim], 0xabcd) << "wrote past the compact row, dim " << dim;
+      }
+    }
+    std::vector<float> zero(9, 0.0f);
+    std::vector<float> out(9, 1.0f);
+    std::vector<uint16_t> compact(9, 1);
+    EXPECT_EQ(StoreRow(zero.data(), out.data(), compact.data(), 9, true), 0.0f);
+    EXPECT_EQ(out, zero);
+    EXPECT_EQ(compact, std::vector<uint16_t>(9, 0));
+  });
+}
+
+TEST(DistanceTest, FirstNonFiniteFindsEachKindAtEveryPosition) {
+  ForEachTarget([&] {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{16}, size_t{37}, size_t{128}}) {
+      std::vector<float> v(n, 1.5f);
+      EXPECT_EQ(FirstNonFinite(v.data(), n), n);
+      for (size_t at = 0; at < n; ++at) {
+        for (float bad : {std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()}) {
+          v[at] = bad;
+          if (at + 1 < n) v[n - 1] = bad;  // a later one must not be reported first
+          ASSERT_EQ(FirstNonFinite(v.data(), n), at) << "n " << n << " at " << at;
+          std::fill(v.begin(), v.end(), 1.5f);
+        }
+      }
+      // The largest finite values and denormals are finite.
+      if (n >= 3) {
+        v[0] = std::numeric_limits<float>::max();
+        v[1] = -std::numeric_limits<float>::max();
+        v[2] = std::numeric_limits<float>::denorm_min();
+        EXPECT_EQ(FirstNonFinite(v.data(), n), n);
+      }
+    }
+  });
 }
 
 }  // namespace
