@@ -138,6 +138,7 @@ struct DBStats {
   uint32_t vector_dim = 0;
   uint64_t tables = 0, table_bytes = 0, memtable_bytes = 0;
   uint64_t flushes = 0, compactions = 0, stalls = 0;
+  uint64_t flush_us = 0, stall_us = 0;  // time spent flushing; writes waiting for a flush
 };
 
 // Verify's progress: the pass, records checked so far, and about how many

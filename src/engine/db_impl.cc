@@ -636,6 +636,8 @@ DBStats DBImpl::Stats() {
   d.flushes = s.flushes;
   d.compactions = s.compactions;
   d.stalls = s.stalls;
+  d.flush_us = s.flush_us;
+  d.stall_us = s.stall_us;
   return d;
 }
 

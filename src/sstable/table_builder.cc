@@ -11,11 +11,13 @@ namespace hanshiro::sstable {
 
 namespace {
 
-struct IdEntry {
-  char bytes[kIdEntrySize];
-  bool operator<(const IdEntry& o) const { return std::memcmp(bytes, o.bytes, kIdEntrySize) < 0; }
+// An id entry's place in the sort: its id as two big-endian words (so
+// integer order is byte order) and where the entry is.
+struct IdOrder {
+  uint64_t hi;
+  uint64_t lo;
+  uint64_t at;  // byte offset of the entry
 };
-static_assert(sizeof(IdEntry) == kIdEntrySize);
 
 int64_t KeyTime(std::string_view key) {
   return static_cast<int64_t>(DecodeBigEndian64(key.data() + 1));
@@ -106,16 +108,37 @@ Status TableBuilder::FlushDataBlock() {
 }
 
 Status TableBuilder::WriteIdSection() {
-  auto* begin = reinterpret_cast<IdEntry*>(ids_.data());
-  auto* end = begin + footer_.entries;
-  if (!std::is_sorted(begin, end)) std::sort(begin, end);
+  // Entries sort by their bytes (id, then prefix and time). Comparing the id
+  // as two integers, and the rest only on equal ids, is several times
+  // cheaper than comparing 25 bytes.
+  const uint64_t entries = footer_.entries;
+  const char* raw = ids_.data();
+  std::vector<IdOrder> order(entries);
+  for (uint64_t i = 0; i < entries; ++i) {
+    const char* e = raw + i * kIdEntrySize;
+    order[i] = {DecodeBigEndian64(e), DecodeBigEndian64(e + 8), i * kIdEntrySize};
+  }
+  auto less = [raw](const IdOrder& a, const IdOrder& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    return std::memcmp(raw + a.at + kIdSize, raw + b.at + kIdSize, kIdEntrySize - kIdSize) < 0;
+  };
+  std::vector<char> sorted;
+  if (!std::is_sorted(order.begin(), order.end(), less)) {
+    std::sort(order.begin(), order.end(), less);
+    sorted.resize(ids_.size());
+    for (uint64_t i = 0; i < entries; ++i) {
+      std::memcpy(sorted.data() + i * kIdEntrySize, raw + order[i].at, kIdEntrySize);
+    }
+    raw = sorted.data();
+  }
   // Versions of one key share an id entry; the format wants one per entry,
   // so duplicates stay (they are adjacent and equal).
   std::string first_ids;
   const uint64_t start = offset_;
-  for (uint64_t i = 0; i < footer_.entries; i += options_.index_interval) {
-    const uint64_t n = std::min<uint64_t>(options_.index_interval, footer_.entries - i);
-    const std::string_view bytes(reinterpret_cast<const char*>(begin + i), n * kIdEntrySize);
+  for (uint64_t i = 0; i < entries; i += options_.index_interval) {
+    const uint64_t n = std::min<uint64_t>(options_.index_interval, entries - i);
+    const std::string_view bytes(raw + i * kIdEntrySize, n * kIdEntrySize);
     first_ids.append(bytes.substr(0, kIdSize));
     BlockHandle ignored;
     HANSHIRO_RETURN_IF_ERROR(WriteRaw(bytes, &ignored));
