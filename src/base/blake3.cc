@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/blake3_batch.h"
+#include "base/blake3_lanes.h"
 
 namespace hanshiro::blake3 {
 namespace {
@@ -41,21 +42,36 @@ void HashMany(std::span<const std::string_view> inputs, std::span<Hash256> out) 
     }
   }
 
+  // Per bucket: the full blocks before each input's last one through the
+  // library's SIMD hash_many (it needs equal lengths), then every last block,
+  // whatever its length, one input per SIMD lane.
   std::vector<const uint8_t*> ptrs;
-  std::vector<size_t> lens;
+  std::vector<const uint8_t*> last;
+  std::vector<uint8_t> last_lens;
+  std::vector<uint8_t> cvs;
   std::vector<uint8_t> digests;
   for (size_t blocks = 1; blocks <= kMaxBlocks; ++blocks) {
     const std::vector<uint32_t>& bucket = buckets[blocks];
     if (bucket.empty()) continue;
+    const size_t lead_bytes = (blocks - 1) * kBlockLen;
     ptrs.clear();
-    lens.clear();
+    last.clear();
+    last_lens.clear();
     for (uint32_t i : bucket) {
       ptrs.push_back(Bytes(inputs[i]));
-      lens.push_back(inputs[i].size());
+      last.push_back(Bytes(inputs[i]) + lead_bytes);
+      last_lens.push_back(static_cast<uint8_t>(inputs[i].size() - lead_bytes));
+    }
+    uint8_t flags = kChunkEnd | kRoot;
+    if (blocks > 1) {
+      cvs.resize(bucket.size() * Hash256::kSize);
+      hanshiro_blake3_lead_cvs(ptrs.data(), bucket.size(), blocks - 1, cvs.data());
+    } else {
+      flags |= kChunkStart;
     }
     digests.resize(bucket.size() * Hash256::kSize);
-    hanshiro_blake3_hash_same_blocks(ptrs.data(), lens.data(), bucket.size(), blocks,
-                                     digests.data());
+    CompressLastBlocks(blocks > 1 ? cvs.data() : nullptr, last.data(), last_lens.data(), flags,
+                       bucket.size(), digests.data());
     for (size_t k = 0; k < bucket.size(); ++k) {
       std::copy_n(digests.data() + k * Hash256::kSize, Hash256::kSize,
                   out[bucket[k]].bytes.begin());

@@ -9,14 +9,12 @@
 extern "C" {
 #endif
 
-/* Hashes `count` inputs of lens[i] bytes that all span the same number of
- * 64-byte blocks, `blocks` in 1..16 (so each input fits one 1024-byte BLAKE3
- * chunk), writing 32 bytes per input to out + 32 * i. The full blocks before
- * each input's last block go through the SIMD blake3_hash_many; the last
- * block of each is then compressed with the ROOT flag.
- * REQUIRES: 64 * (blocks - 1) < lens[i] <= 64 * blocks for every i. */
-void hanshiro_blake3_hash_same_blocks(const uint8_t* const* inputs, const size_t* lens,
-                                      size_t count, size_t blocks, uint8_t* out);
+/* The chaining values of `count` inputs after their first `blocks` full
+ * 64-byte blocks (1..15, all within the first 1024-byte chunk), through the
+ * library's SIMD blake3_hash_many; 32 bytes per input to cvs + 32 * i.
+ * Each input's last block is then compressed with CompressLastBlocks. */
+void hanshiro_blake3_lead_cvs(const uint8_t* const* inputs, size_t count, size_t blocks,
+                              uint8_t* cvs);
 
 #ifdef __cplusplus
 }
