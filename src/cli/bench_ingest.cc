@@ -13,6 +13,8 @@
 // with the peak RSS next to the memory budget (two memtables plus cache).
 // The peak RSS is the process's, taken before the peer runs; with sync on it
 // is still the peak of the whole invocation so far.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -55,8 +57,20 @@ void FillEvent(uint64_t g, int w, const std::string& pool, size_t payload, Event
 }
 
 // `writers` threads each claim `batch` events at a time and hand them to
-// write(writer, first, count); returns the seconds all of them took.
-Result<double> RunWriters(const Spec& spec, uint64_t n,
+struct Timing {
+  double seconds = 0;      // wall clock, all writers
+  double cpu_seconds = 0;  // user + system of the whole process meanwhile
+};
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// write(writer, first, count); returns how long all of them took.
+Result<Timing> RunWriters(const Spec& spec, uint64_t n,
                           const std::function<Status(int, uint64_t, size_t)>& write) {
   std::atomic<uint64_t> next{0};
   std::atomic<bool> go{false};
@@ -79,10 +93,12 @@ Result<double> RunWriters(const Spec& spec, uint64_t n,
     });
   }
   const auto start = SteadyClock::now();
+  const double cpu_start = ProcessCpuSeconds();
   go.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
   HANSHIRO_RETURN_IF_ERROR(first_error);
-  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+  return Timing{std::chrono::duration<double>(SteadyClock::now() - start).count(),
+                ProcessCpuSeconds() - cpu_start};
 }
 
 Options IngestOptions(bool sync) {
@@ -93,7 +109,7 @@ Options IngestOptions(bool sync) {
 }
 
 struct OursResult {
-  double seconds = 0;
+  Timing timing;
   DBStats stats;
 };
 
@@ -102,7 +118,7 @@ Result<OursResult> RunOurs(const Spec& spec, uint64_t n, const std::string& dir,
   std::filesystem::remove_all(dir, ec);
   HANSHIRO_ASSIGN_OR_RETURN(std::unique_ptr<DB> db, DB::Open(IngestOptions(spec.sync), dir));
   OursResult r;
-  HANSHIRO_ASSIGN_OR_RETURN(r.seconds, RunWriters(spec, n, [&](int w, uint64_t first, size_t m) {
+  HANSHIRO_ASSIGN_OR_RETURN(r.timing, RunWriters(spec, n, [&](int w, uint64_t first, size_t m) {
     std::vector<Event> events(m);
     for (size_t i = 0; i < m; ++i) FillEvent(first + i, w, pool, spec.payload, &events[i]);
     return db->WriteBatch(std::move(events)).status();
@@ -113,15 +129,15 @@ Result<OursResult> RunOurs(const Spec& spec, uint64_t n, const std::string& dir,
   return r;
 }
 
-Result<double> RunRocks(const Spec& spec, uint64_t n, const std::string& dir, const std::string& pool,
+Result<Timing> RunRocks(const Spec& spec, uint64_t n, const std::string& dir, const std::string& pool,
                         std::string* skipped) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   std::unique_ptr<RocksPeer> peer =
       RocksPeer::Open(dir, spec.sync, IngestOptions(spec.sync).memtable_max_bytes, skipped);
-  if (!peer) return 0.0;
+  if (!peer) return Timing{};
   IdGenerator ids(Clock::System());
-  HANSHIRO_ASSIGN_OR_RETURN(double seconds, RunWriters(spec, n, [&](int w, uint64_t first, size_t m) {
+  HANSHIRO_ASSIGN_OR_RETURN(Timing timing, RunWriters(spec, n, [&](int w, uint64_t first, size_t m) {
     // The same work as the engine's write path before its log: an id, an
     // ingest time, the record encoding and the key.
     std::vector<std::string> keys(m), records(m);
@@ -139,7 +155,7 @@ Result<double> RunRocks(const Spec& spec, uint64_t n, const std::string& dir, co
   }));
   peer.reset();
   std::filesystem::remove_all(dir, ec);
-  return seconds;
+  return timing;
 }
 
 Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) {
@@ -149,6 +165,7 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   const std::string pool = RandomPool();
   const std::string dir = settings.scratch_dir + "/ingest";
   std::vector<double> ours, rocks;
+  double ours_cpu = 0, rocks_cpu = 0;  // CPU seconds summed over the timed runs
   OursResult last;
   std::string skipped;
   // Ours first, all runs, so the peak RSS is ours alone; then the peer.
@@ -157,14 +174,18 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
     const uint64_t n = run == 0 ? spec.events / 5 : spec.events;
     HANSHIRO_ASSIGN_OR_RETURN(OursResult r, RunOurs(spec, n, dir, pool));
     if (run == 0) continue;
-    ours.push_back(static_cast<double>(n) / r.seconds);
+    ours.push_back(static_cast<double>(n) / r.timing.seconds);
+    ours_cpu += r.timing.cpu_seconds;
     last = r;
   }
   const double peak_rss_mb = PeakRssMb();
   for (int run = 0; run <= std::max(1, settings.runs) && skipped.empty(); ++run) {
     const uint64_t n = run == 0 ? spec.events / 5 : spec.events;
-    HANSHIRO_ASSIGN_OR_RETURN(double rs, RunRocks(spec, n, dir + "-rocksdb", pool, &skipped));
-    if (run > 0 && skipped.empty()) rocks.push_back(static_cast<double>(n) / rs);
+    HANSHIRO_ASSIGN_OR_RETURN(Timing t, RunRocks(spec, n, dir + "-rocksdb", pool, &skipped));
+    if (run > 0 && skipped.empty()) {
+      rocks.push_back(static_cast<double>(n) / t.seconds);
+      rocks_cpu += t.cpu_seconds;
+    }
   }
   std::sort(ours.begin(), ours.end());
   std::sort(rocks.begin(), rocks.end());
@@ -190,6 +211,9 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
       .Add("events_per_s", ours[ours.size() / 2])
       .Add("min_events_per_s", ours.front())
       .Add("max_events_per_s", ours.back())
+      // CPU time (all threads, both writers and background) per event: with
+      // every core busy, events/s is about cores / this.
+      .Add("cpu_us_per_event", ours_cpu * 1e6 / (static_cast<double>(spec.events) * ours.size()))
       .Add("budget_mb", static_cast<double>(2 * o.memtable_max_bytes + o.block_cache_size) / (1 << 20))
       .Add("rss_peak_mb", peak_rss_mb)
       .Add("rss_mb", RssMb());
@@ -206,6 +230,8 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
         .Add("events_per_s", median)
         .Add("min_events_per_s", rocks.front())
         .Add("max_events_per_s", rocks.back())
+        .Add("cpu_us_per_event",
+             rocks_cpu * 1e6 / (static_cast<double>(spec.events) * rocks.size()))
         .Add("hanshiro_ratio", ours[ours.size() / 2] / median);
   }
   emit(peer);

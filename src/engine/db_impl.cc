@@ -208,8 +208,11 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
     HANSHIRO_RETURN_IF_ERROR(error_);
   }
   const int64_t now = clock_->NowUnixNanos();
-  std::vector<std::string> records(values.size()), keys(values.size());
-  std::vector<lsm::WriteRecord> batch(values.size());
+  // Every record and key of the batch in one buffer each (no allocation per
+  // value); the views are taken once the buffers stop growing.
+  std::string records;
+  std::string keys(values.size() * StorageKey::kSize, '\0');
+  std::vector<size_t> ends(values.size());
   std::vector<EventId> out(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     Value& v = values[i];
@@ -221,11 +224,19 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
           }
         },
         v);
-    Status s = record::Encode(v, &records[i]);
+    if (i == 1) records.reserve(records.size() * values.size() * 9 / 8);  // sized from the first
+    Status s = record::Encode(v, &records);
     if (!s.ok()) return Status::InvalidArgument(fmt::format("value {}: {}", i, s.message()));
-    keys[i] = std::string(StorageKey::For(v).view());
-    batch[i] = {keys[i], records[i]};
+    ends[i] = records.size();
+    const StorageKey key = StorageKey::For(v);
+    std::memcpy(keys.data() + i * StorageKey::kSize, key.view().data(), StorageKey::kSize);
     out[i] = IdOf(v);
+  }
+  std::vector<lsm::WriteRecord> batch(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    batch[i] = {std::string_view(keys).substr(i * StorageKey::kSize, StorageKey::kSize),
+                std::string_view(records).substr(begin, ends[i] - begin)};
   }
   HANSHIRO_RETURN_IF_ERROR(vectors_->Check(values, store_->log()->size()));
   Status vector_status;
