@@ -48,6 +48,10 @@ class WritableFile {
   // Flushes, then makes the data durable (fdatasync).
   virtual Status Sync() = 0;
   virtual Status Close() = 0;
+  // A hint that the bytes before `offset` will not be read soon: the file
+  // may start writing them to disk and drop them from the page cache once
+  // written. Durability is unchanged (only Sync makes data durable).
+  virtual void DropCacheBefore(uint64_t /*offset*/) {}
 };
 
 // A lock on a file held while the object lives (flock, exclusive).

@@ -121,6 +121,21 @@ class PosixWritableFile final : public WritableFile {
     return Status();
   }
 
+  // Writeback of [written_back_, offset) starts now; the range whose
+  // writeback the previous call started is dropped from the cache (pages
+  // still being written are kept by the kernel).
+  void DropCacheBefore(uint64_t offset) override {
+    if (fd_ < 0 || !error_.ok() || offset <= written_back_) return;
+    if (Flush().ok()) {
+      if (written_back_ > 0) {  // a length of 0 would mean the whole file
+        (void)::posix_fadvise(fd_, 0, static_cast<off_t>(written_back_), POSIX_FADV_DONTNEED);
+      }
+      (void)::sync_file_range(fd_, static_cast<off_t>(written_back_),
+                              static_cast<off_t>(offset - written_back_), SYNC_FILE_RANGE_WRITE);
+      written_back_ = offset;
+    }
+  }
+
   Status Close() override {
     if (fd_ < 0) return error_;
     Status s = error_.ok() ? Flush() : error_;
@@ -155,6 +170,7 @@ class PosixWritableFile final : public WritableFile {
 
   const std::string path_;
   int fd_;
+  uint64_t written_back_ = 0;  // DropCacheBefore started writeback below this
   std::string buffer_;
   Status error_;  // the first write or sync error, sticky
 };

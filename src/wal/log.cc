@@ -31,6 +31,10 @@ constexpr std::string_view kCheckpointFile = "CHECKPOINT";
 // Longest a leader waits for writers recent groups released (sync on).
 constexpr uint64_t kCatchUpMaxUs = 200;
 
+// Every this many bytes of a segment, the leader asks for the written part
+// to go to disk and leave the page cache (WritableFile::DropCacheBefore).
+constexpr uint64_t kCacheReleaseBytes = uint64_t{32} << 20;
+
 uint64_t NowNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -391,6 +395,7 @@ Status Log::StartSegment(uint64_t number) {
   HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(wal_dir_));
   segment_number_ = number;
   segment_bytes_ = kSegmentHeaderSize;
+  cache_released_ = 0;
   std::lock_guard lock(mu_);
   committed_segment_ = number;
   committed_segment_bytes_ = segment_bytes_;
@@ -626,6 +631,13 @@ Status Log::CommitGroup(std::span<Writer* const> group) {
   }
   segment_bytes_ += bytes;
   group_bytes_ = bytes;
+  // The log is read again only by recovery and verify: what is written need
+  // not stay in the page cache, where it would push out table blocks (and
+  // take fresh memory for every new page).
+  if (segment_bytes_ - cache_released_ >= kCacheReleaseBytes) {
+    file_->DropCacheBefore(segment_bytes_);
+    cache_released_ = segment_bytes_;
+  }
   committed_.store(end_seq, std::memory_order_release);
   return Status::OK();
 }

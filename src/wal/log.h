@@ -201,6 +201,7 @@ class Log {
   std::unique_ptr<WritableFile> file_;
   uint64_t segment_number_ = 0;
   uint64_t segment_bytes_ = 0;
+  uint64_t cache_released_ = 0;  // segment bytes handed to DropCacheBefore
   std::string commit_buf_;
   uint64_t group_sync_us_ = 0;  // how long the last group's fsync took
   uint64_t group_bytes_ = 0;    // what the last group wrote
