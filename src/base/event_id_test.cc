@@ -90,6 +90,27 @@ TEST(IdGeneratorTest, IdsStrictlyIncreaseWithinOneMillisecond) {
   EXPECT_EQ(prev.version(), 7u);
 }
 
+// A batch is what as many Next() calls would give: increasing across the
+// counter's wrap, and continuing the sequence of single calls around it.
+TEST(IdGeneratorTest, NextManyContinuesTheSequence) {
+  ManualClock clock(1'700'000'000'000'000'000);
+  IdGenerator gen(&clock, 4);
+  EventId prev = gen.Next();
+  std::vector<EventId> batch(9000);  // more than one millisecond's counter
+  gen.NextMany(batch);
+  for (const EventId& id : batch) {
+    ASSERT_LT(prev, id);
+    prev = id;
+  }
+  clock.Set(1'700'000'000'000'000'000 + 5'000'000);  // 5 ms later
+  gen.NextMany(std::span(batch).first(3));
+  EXPECT_LT(prev, batch[0]);
+  EXPECT_LT(batch[0], batch[1]);
+  EXPECT_EQ(batch[0].unix_ms(), 1'700'000'000'005u);
+  EXPECT_LT(batch[2], gen.Next());
+  gen.NextMany({});  // nothing to do
+}
+
 TEST(IdGeneratorTest, IdsNeverDecreaseWhenClockStepsBack) {
   ManualClock clock(2'000'000'000);
   IdGenerator gen(&clock, 2);

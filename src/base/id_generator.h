@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <span>
 
 #include "base/clock.h"
 #include "hanshiro/event_id.h"
@@ -23,8 +24,14 @@ class IdGenerator {
   IdGenerator(Clock* clock, uint64_t seed);
 
   EventId Next();
+  // out.size() ids, increasing, as that many Next() calls would give, with
+  // one clock read and one lock for all of them.
+  void NextMany(std::span<EventId> out);
 
  private:
+  // REQUIRES: mu_ held.
+  EventId NextLocked(uint64_t now_ms);
+
   Clock* const clock_;
   std::mutex mu_;
   uint64_t last_ms_ = 0;

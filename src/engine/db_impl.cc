@@ -214,11 +214,16 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
   std::string keys(values.size() * StorageKey::kSize, '\0');
   std::vector<size_t> ends(values.size());
   std::vector<EventId> out(values.size());
+  size_t missing = 0;  // values that get a new id: all drawn at once
+  for (const Value& v : values) missing += IdOf(v) == EventId() ? 1 : 0;
+  std::vector<EventId> fresh(missing);
+  ids_.NextMany(fresh);
+  size_t next_fresh = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     Value& v = values[i];
     std::visit(
         [&](auto& x) {
-          if (x.id == EventId()) x.id = ids_.Next();
+          if (x.id == EventId()) x.id = fresh[next_fresh++];
           if constexpr (std::is_same_v<std::decay_t<decltype(x)>, Event>) {
             if (x.ingest_time_ns == 0) x.ingest_time_ns = now;
           }
