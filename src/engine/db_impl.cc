@@ -259,13 +259,17 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
     if (error_.ok()) error_ = vector_status.WithContext("vector store");
     return error_;
   }
+  uint64_t written[3] = {0, 0, 0};  // by kind, added to the shared counters once
   for (const Value& v : values) {
     switch (KindOf(v)) {
-      case ValueKind::kLog: metrics_.events_written.fetch_add(1, std::memory_order_relaxed); break;
-      case ValueKind::kCode: metrics_.code_written.fetch_add(1, std::memory_order_relaxed); break;
-      case ValueKind::kIndex: metrics_.index_written.fetch_add(1, std::memory_order_relaxed); break;
+      case ValueKind::kLog: ++written[0]; break;
+      case ValueKind::kCode: ++written[1]; break;
+      case ValueKind::kIndex: ++written[2]; break;
     }
   }
+  if (written[0] > 0) metrics_.events_written.fetch_add(written[0], std::memory_order_relaxed);
+  if (written[1] > 0) metrics_.code_written.fetch_add(written[1], std::memory_order_relaxed);
+  if (written[2] > 0) metrics_.index_written.fetch_add(written[2], std::memory_order_relaxed);
   metrics_.batch_size.Record(static_cast<double>(values.size()));
   metrics_.write_latency_us.Record(MicrosSince(start));
   return out;

@@ -152,10 +152,8 @@ Status Vectors::Check(std::span<const Value> values, uint64_t acknowledged) {
           "value {}: vector: {} dimensions, but this database's vectors have {}", i, vec->size(),
           dim()));
     }
-    for (size_t j = 0; j < vec->size(); ++j) {
-      if (!std::isfinite((*vec)[j])) {
-        return Status::InvalidArgument(fmt::format("value {}: vector[{}] is not finite", i, j));
-      }
+    if (const size_t j = vector::FirstNonFinite(vec->data(), vec->size()); j < vec->size()) {
+      return Status::InvalidArgument(fmt::format("value {}: vector[{}] is not finite", i, j));
     }
     if (!ids.insert(IdOf(values[i])).second) {
       return Status::InvalidArgument(
@@ -176,7 +174,7 @@ Status Vectors::Add(std::span<const Value> values, uint64_t first_seq) {
     HANSHIRO_CHECK(c != nullptr);  // Check created it
     metas.push_back(MetaFor(values[i], first_seq + i));
     rows.insert(rows.end(), vec->begin(), vec->end());
-    if (c->Get(metas.back().id).ok()) HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id));
+    if (c->Contains(metas.back().id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id));
   }
   if (metas.empty()) return Status::OK();
   return c->AddBatch(metas, rows);

@@ -260,6 +260,11 @@ Status Collection::Remove(const EventId& id) {
   return Status::OK();
 }
 
+bool Collection::Contains(const EventId& id) const {
+  std::shared_lock ids(ids_mu_);
+  return live_rows_.Contains(id);
+}
+
 Result<std::vector<float>> Collection::Get(const EventId& id) const {
   uint64_t row;
   {

@@ -98,6 +98,8 @@ class Collection {
   Status Remove(const EventId& id);
   // The stored vector (unit length for cosine collections).
   Result<std::vector<float>> Get(const EventId& id) const;
+  // Whether `id` has a live row.
+  bool Contains(const EventId& id) const;
 
   uint64_t rows() const { return rows_.load(std::memory_order_acquire); }
   GrowthStats growth() const;
