@@ -229,7 +229,9 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
           }
         },
         v);
-    if (i == 1) records.reserve(records.size() * values.size() * 9 / 8);  // sized from the first
+    if (i == 1) {  // sized from the first record, within reason (one may be far larger)
+      records.reserve(std::min(records.size() * values.size() * 9 / 8, size_t{64} << 20));
+    }
     Status s = record::Encode(v, &records);
     if (!s.ok()) return Status::InvalidArgument(fmt::format("value {}: {}", i, s.message()));
     ends[i] = records.size();

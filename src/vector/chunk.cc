@@ -220,10 +220,15 @@ void Chunk::SetState(uint32_t r, uint8_t s) {
 }
 
 void Chunk::ClearFrom(uint32_t from) {
-  if (from >= geometry_.capacity) return;
-  std::memset(rows_ + size_t{from} * geometry_.stride, 0,
-              size_t{geometry_.capacity - from} * geometry_.stride * 4);
-  std::memset(meta_bytes(from), 0, size_t{geometry_.capacity - from} * kMetaSize);
+  // Only a row whose state is not empty could pass for a valid one later;
+  // an empty row's other bytes are all rewritten before it is live again
+  // (WriteRow). So a chunk that was created ahead and never used is not
+  // written to at all.
+  for (uint32_t r = from; r < geometry_.capacity; ++r) {
+    if (state(r) == kStateEmpty) continue;
+    std::memset(rows_ + size_t{r} * geometry_.stride, 0, size_t{geometry_.stride} * 4);
+    std::memset(meta_bytes(r), 0, kMetaSize);
+  }
 }
 
 Status Chunk::Sync() {

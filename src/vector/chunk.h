@@ -75,7 +75,8 @@ class Chunk {
   void WriteRow(uint32_t r, const RowMeta& meta, const float* vec, bool normalize);
   // Marks row r removed (or live again), updating the checksum.
   void SetState(uint32_t r, uint8_t state);
-  // Zeroes rows [from, capacity) (dropping what recovery does not keep).
+  // Drops rows [from, capacity) (what recovery does not keep): every row
+  // there that is not empty is zeroed.
   void ClearFrom(uint32_t from);
 
   // The in-memory compact copy used to scan large stores: each row in
