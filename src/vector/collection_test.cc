@@ -274,6 +274,15 @@ TEST_F(CollectionTest, ReopenKeepsAcknowledgedRowsAcrossChunks) {
   EXPECT_TRUE(c->Get(Meta(700).id).status().IsNotFound());
   ASSERT_TRUE(c->Add(Meta(700), data[700]).ok());
   EXPECT_EQ((*c->Search(data[700], 1))[0].id, Meta(700).id);
+  ASSERT_TRUE(c->Sync().ok());
+  c.reset();
+  // The dropped rows stay dropped: the next open finds row 600 (seq 1400)
+  // and nothing of the old rows after it.
+  c = MustOpen(dir_.path(), 24, Metric::kInnerProduct, UINT64_MAX);
+  EXPECT_EQ(c->rows(), 601u);
+  EXPECT_EQ(c->open_report().dropped, 0u);
+  EXPECT_TRUE(c->Get(Meta(650).id).status().IsNotFound());
+  EXPECT_TRUE(c->Get(Meta(700).id).ok());
 }
 
 void FlipByte(const std::string& path, uint64_t offset) {
