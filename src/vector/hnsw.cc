@@ -57,7 +57,7 @@ uint64_t Hnsw::size() const {
 }
 
 float Hnsw::Dist(const float* q, Node n) const {
-  return Distance(metric_, q, row_data_[n], dim_);
+  return Distance(metric_, q, collection_->RowData(n), dim_);
 }
 
 std::span<const Hnsw::Node> Hnsw::Neighbours(Node n, int level) const {
@@ -123,16 +123,25 @@ std::vector<Hnsw::Scored> Hnsw::SearchLevel(const float* q, std::span<const Scor
     const Scored cur = frontier.top();
     if (cur.distance > bound && best.size() >= ef) break;
     frontier.pop();
-    // Distances to the unvisited neighbours, computed together.
+    // The next node to expand (likely): its level-0 neighbour list loads
+    // while these distances are computed.
+    if (level == 0 && !frontier.empty()) {
+      __builtin_prefetch(level0_.data() + size_t{frontier.top().node} * (2 * options_.m + 1));
+    }
+    // Distances to the unvisited neighbours, computed together, with every
+    // cache line of their rows requested first (rows are far apart in
+    // memory, so the hardware prefetcher does not see them coming).
     Node fresh[kMaxDegreeCap];
     const float* rows[kMaxDegreeCap];
     float dist[kMaxDegreeCap];
     size_t count = 0;
+    const size_t row_bytes = size_t{dim_} * sizeof(float);
     for (Node e : Neighbours(cur.node, level)) {
       if (!visited.Visit(e)) continue;
       fresh[count] = e;
-      rows[count] = row_data_[e];
-      __builtin_prefetch(rows[count]);
+      rows[count] = collection_->RowData(e);
+      const char* line = reinterpret_cast<const char*>(rows[count]);
+      for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(line + off);
       ++count;
     }
     DistanceGather(metric_, q, rows, count, dim_, dist);
@@ -217,8 +226,6 @@ void Hnsw::Update() {
   const uint64_t from = top_level_.size();
   const uint64_t to = collection_->rows();
   if (to <= from) return;
-  row_data_.resize(to);
-  for (uint64_t n = from; n < to; ++n) row_data_[n] = collection_->RowData(n);
   level0_.resize(to * (2 * options_.m + 1), 0);
   top_level_.resize(to, 0);
   upper_.resize(to);
@@ -342,7 +349,6 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Load(Env* env, const std::string& path,
     return bad("[HNSW-3]", "shorter than its node count implies");
   }
   index->top_level_.assign(levels.begin(), levels.end());
-  index->row_data_.resize(nodes);
   index->upper_.resize(nodes);
   index->level0_.resize(nodes * row0);
   for (auto& v : index->level0_) {
@@ -357,7 +363,6 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Load(Env* env, const std::string& path,
     for (auto& v : index->upper_[n]) {
       if (!r.ReadFixed32(&v)) return bad("[HNSW-3]", "upper levels are truncated");
     }
-    index->row_data_[n] = collection->RowData(n);
   }
   if (!r.empty()) return bad("[HNSW-3]", "longer than its node count implies");
   // Every list: count within the level's degree, every neighbour a node.

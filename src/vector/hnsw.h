@@ -93,7 +93,6 @@ class Hnsw {
   std::mt19937_64 rng_;
 
   mutable std::shared_mutex mu_;
-  std::vector<const float*> row_data_;          // per node: its vector
   std::vector<Node> level0_;                    // per node: count, then 2m slots
   std::vector<uint8_t> top_level_;              // per node
   std::vector<std::vector<Node>> upper_;        // per node: levels 1..top, (m + 1) each
