@@ -128,20 +128,18 @@ std::vector<Hnsw::Scored> Hnsw::SearchLevel(const float* q, std::span<const Scor
     if (level == 0 && !frontier.empty()) {
       __builtin_prefetch(level0_.data() + size_t{frontier.top().node} * (2 * options_.m + 1));
     }
-    // Distances to the unvisited neighbours, computed together, with every
-    // cache line of their rows requested first (rows are far apart in
-    // memory, so the hardware prefetcher does not see them coming).
+    // Distances to the unvisited neighbours, computed together. Each row is
+    // found from its chunk (a table of row pointers would cost a cache miss
+    // per neighbour on a large graph) and its first line requested early.
     Node fresh[kMaxDegreeCap];
     const float* rows[kMaxDegreeCap];
     float dist[kMaxDegreeCap];
     size_t count = 0;
-    const size_t row_bytes = size_t{dim_} * sizeof(float);
     for (Node e : Neighbours(cur.node, level)) {
       if (!visited.Visit(e)) continue;
       fresh[count] = e;
       rows[count] = collection_->RowData(e);
-      const char* line = reinterpret_cast<const char*>(rows[count]);
-      for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(line + off);
+      __builtin_prefetch(rows[count]);
       ++count;
     }
     DistanceGather(metric_, q, rows, count, dim_, dist);
