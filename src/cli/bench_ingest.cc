@@ -212,7 +212,7 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
       .Add("min_events_per_s", ours.front())
       .Add("max_events_per_s", ours.back())
       // CPU time (all threads, both writers and background) per event: with
-      // every core busy, events/s is about cores / this.
+      // every core busy, events/s is about cores * 1e6 / this.
       .Add("cpu_us_per_event", ours_cpu * 1e6 / (static_cast<double>(spec.events) * ours.size()))
       .Add("budget_mb", static_cast<double>(2 * o.memtable_max_bytes + o.block_cache_size) / (1 << 20))
       .Add("rss_peak_mb", peak_rss_mb)
