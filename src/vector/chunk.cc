@@ -113,6 +113,7 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
   if (base == MAP_FAILED) {
     Status s = Errno("mmap", path);
     ::close(fd);
+    ::unlink(path.c_str());  // so a retry can create it again
     return s;
   }
   // Fault every page in for writing now, in one call, so appends do not pay
