@@ -1,26 +1,17 @@
 #include "base/blake3.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "base/simd_test_util.h"
+
 namespace hanshiro::blake3 {
 namespace {
 
-// Runs `body` once per SIMD target of the last-block kernel that is compiled
-// in and supported by this CPU (down to the portable scalar one).
-template <typename Body>
-void ForEachTarget(Body body) {
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using ::hanshiro::testing::ForEachSimdTarget;
 
 // The official vectors' input: byte i is i % 251.
 std::string VectorInput(size_t n) {
@@ -58,7 +49,7 @@ TEST(Blake3Test, HashManyEqualsHashForEveryLength) {
   for (size_t len = 0; len <= 2100; ++len) {
     inputs.push_back(std::string_view(data).substr(len % 97, len));
   }
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     std::vector<Hash256> out(inputs.size());
     HashMany(inputs, out);
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -81,7 +72,7 @@ TEST(Blake3Test, HashManyHandlesManyInputsOfOneLength) {
     for (char& c : s) c = static_cast<char>(rng());
   }
   inputs.insert(inputs.end(), nodes.begin(), nodes.end());
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     std::vector<Hash256> out(inputs.size());
     HashMany(inputs, out);
     for (size_t i = 0; i < inputs.size(); ++i) ASSERT_EQ(out[i], Hash(inputs[i])) << i;

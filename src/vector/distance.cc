@@ -139,22 +139,24 @@ HWY_INLINE void DotBf16Rows(const float* HWY_RESTRICT q, const uint16_t* HWY_RES
   *out1 = t1;
 }
 
+// Stores the lanes of v as bfloat16 (ToBf16: round to nearest even).
+template <class D>
+HWY_INLINE void StoreBf16(D /*d*/, hn::Vec<D> v, uint16_t* HWY_RESTRICT out) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::RebindToSigned<D> di;
+  const hn::Rebind<uint16_t, D> d16;
+  const auto bits = hn::BitCast(du, v);
+  const auto odd = hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(du, 0x7fff), odd)));
+  // The rounded halves fit in 16 bits: demote as (positive) int32.
+  hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, out);
+}
+
 void ToBf16ManyImpl(const float* in, uint16_t* out, size_t n) {
   const hn::ScalableTag<float> d;
-  const hn::RebindToUnsigned<decltype(d)> du;
-  const hn::RebindToSigned<decltype(d)> di;
-  const hn::Rebind<uint16_t, decltype(d)> d16;
   const size_t lanes = hn::Lanes(d);
-  const auto half = hn::Set(du, 0x7fff);
-  const auto one = hn::Set(du, 1);
   size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const auto bits = hn::BitCast(du, hn::LoadU(d, in + i));
-    const auto odd = hn::And(hn::ShiftRight<16>(bits), one);
-    const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(half, odd)));
-    // The rounded halves fit in 16 bits: demote as (positive) int32.
-    hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, out + i);
-  }
+  for (; i + lanes <= n; i += lanes) StoreBf16(d, hn::LoadU(d, in + i), out + i);
   for (; i < n; ++i) out[i] = ToBf16(in[i]);
 }
 
@@ -175,24 +177,15 @@ size_t FirstNonFiniteImpl(const float* v, size_t n) {
 
 float StoreRowImpl(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize) {
   const hn::ScalableTag<float> d;
-  const hn::RebindToUnsigned<decltype(d)> du;
-  const hn::RebindToSigned<decltype(d)> di;
-  const hn::Rebind<uint16_t, decltype(d)> d16;
   const size_t lanes = hn::Lanes(d);
   const float norm = std::sqrt(DotImpl(in, in, dim));
   const float scale = normalize && norm > 0 ? 1.0f / norm : 1.0f;
   const auto vscale = hn::Set(d, scale);
-  const auto half = hn::Set(du, 0x7fff);
-  const auto one = hn::Set(du, 1);
   size_t i = 0;
   for (; i + lanes <= dim; i += lanes) {
     const auto v = hn::Mul(hn::LoadU(d, in + i), vscale);
     hn::StoreU(v, d, out + i);
-    // bfloat16 as in ToBf16ManyImpl: round to nearest even, then demote.
-    const auto bits = hn::BitCast(du, v);
-    const auto odd = hn::And(hn::ShiftRight<16>(bits), one);
-    const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(half, odd)));
-    hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, compact + i);
+    StoreBf16(d, v, compact + i);
   }
   for (; i < dim; ++i) {
     out[i] = in[i] * scale;

@@ -1,13 +1,14 @@
 #include "vector/distance.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
+
+#include "base/simd_test_util.h"
 
 namespace hanshiro::vector {
 namespace {
@@ -37,22 +38,13 @@ double RefDistance(Metric m, const float* a, const float* b, size_t n) {
 const size_t kDims[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
                         31, 64, 127, 128, 384, 768, 1536};
 
-// Runs `body` once per SIMD target compiled in and supported by this CPU.
-template <typename Body>
-void ForEachTarget(Body body) {
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using ::hanshiro::testing::ForEachSimdTarget;
 
 TEST(DistanceTest, KernelsMatchTheScalarReferenceOnEveryTarget) {
   EXPECT_GE(hwy::SupportedAndGeneratedTargets().size(), 2u);  // a SIMD target and a portable one
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1, 1);
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     for (size_t dim : kDims) {
       for (size_t offset : {0, 1, 3}) {  // unaligned starts
         std::vector<float> a(dim + offset), b(dim + offset);
@@ -71,7 +63,7 @@ TEST(DistanceTest, KernelsMatchTheScalarReferenceOnEveryTarget) {
 TEST(DistanceTest, DistanceManyEqualsOneByOne) {
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> u(-1, 1);
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     for (size_t dim : {1, 7, 16, 17, 128, 385}) {
       const size_t stride = dim + 5;  // rows need not be packed
       const size_t count = 11;
@@ -105,7 +97,7 @@ TEST(DistanceTest, DistanceManyEqualsOneByOne) {
 TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0, 1);
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     for (size_t dim : {1, 5, 16, 17, 128, 385}) {
       const size_t count = 7;
       std::vector<float> rows(count * dim), q(dim);
@@ -123,7 +115,7 @@ TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
       }
     }
   });
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     std::vector<float> in(37);
     for (auto& x : in) x = normal(rng);
     in[3] = 1.00390625f;
@@ -154,7 +146,7 @@ TEST(DistanceTest, NormalizeMakesUnitVectors) {
 TEST(DistanceTest, StoreRowEqualsCopyNormalizeAndBf16OnEveryTarget) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0, 3);
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     for (size_t dim : kDims) {
       for (bool normalize : {false, true}) {
         std::vector<float> in(dim + 1);  // from offset 1: unaligned
@@ -185,7 +177,7 @@ TEST(DistanceTest, StoreRowEqualsCopyNormalizeAndBf16OnEveryTarget) {
 }
 
 TEST(DistanceTest, FirstNonFiniteFindsEachKindAtEveryPosition) {
-  ForEachTarget([&] {
+  ForEachSimdTarget([&] {
     for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{16}, size_t{37}, size_t{128}}) {
       std::vector<float> v(n, 1.5f);
       EXPECT_EQ(FirstNonFinite(v.data(), n), n);
