@@ -3,8 +3,6 @@
 #include <array>
 #include <cstring>
 
-#include "base/coding.h"
-
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
@@ -74,6 +72,15 @@ constexpr ShiftTable kShiftMid = MakeShiftTable(kMidLane);
 constexpr ShiftTable kShiftShort = MakeShiftTable(kShortLane);
 
 #if defined(__x86_64__)
+// One unaligned little-endian word. Not coding.h's DecodeFixed64: its
+// byte loop is not merged into one load inside this sse4.2 function, which
+// made the CRC three times slower.
+inline uint64_t Load64(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
 // Consumes whole blocks of three lanes of `lane` bytes from *data.
 __attribute__((target("sse4.2"))) inline uint64_t ThreeLanes(uint64_t crc, const char** data,
                                                              size_t* n, size_t lane,
@@ -85,9 +92,9 @@ __attribute__((target("sse4.2"))) inline uint64_t ThreeLanes(uint64_t crc, const
     uint64_t crc1 = 0;
     uint64_t crc2 = 0;
     for (size_t i = 0; i < lane; i += 8) {
-      crc = _mm_crc32_u64(crc, DecodeFixed64(a + i));
-      crc1 = _mm_crc32_u64(crc1, DecodeFixed64(b + i));
-      crc2 = _mm_crc32_u64(crc2, DecodeFixed64(c + i));
+      crc = _mm_crc32_u64(crc, Load64(a + i));
+      crc1 = _mm_crc32_u64(crc1, Load64(b + i));
+      crc2 = _mm_crc32_u64(crc2, Load64(c + i));
     }
     crc = Shift(shift, Shift(shift, static_cast<uint32_t>(crc)) ^ static_cast<uint32_t>(crc1)) ^
           static_cast<uint32_t>(crc2);
@@ -104,7 +111,7 @@ __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc, const 
   crc = ThreeLanes(crc, &data, &n, kMidLane, kShiftMid);
   crc = ThreeLanes(crc, &data, &n, kShortLane, kShiftShort);
   while (n >= 8) {
-    crc = _mm_crc32_u64(crc, DecodeFixed64(data));
+    crc = _mm_crc32_u64(crc, Load64(data));
     data += 8;
     n -= 8;
   }
