@@ -38,6 +38,25 @@ std::string EncodeHeader(const Geometry& g, uint32_t number) {
 
 bool ValidMetric(uint32_t m) { return m >= 1 && m <= 3; }
 
+// Writes `header` at offset 0 and zeros after it up to `size`.
+Status WriteZeroed(int fd, const std::string& header, uint64_t size) {
+  constexpr size_t kPiece = 256 << 10;
+  static const char kZeros[kPiece] = {};
+  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+    return Status::IOError(std::strerror(errno));
+  }
+  // Pieces end on multiples of kPiece, so the page cache sees aligned writes.
+  uint64_t at = header.size();
+  while (at < size) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece - at % kPiece, size - at));
+    const ssize_t w = ::pwrite(fd, kZeros, n, static_cast<off_t>(at));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return Status::IOError(w < 0 ? std::strerror(errno) : "no progress");
+    at += static_cast<uint64_t>(w);
+  }
+  return Status::OK();
+}
+
 #ifdef MADV_POPULATE_WRITE
 constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
 #else
@@ -103,11 +122,15 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
     ::unlink(path.c_str());
     return s;
   }
-  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
-    Status s = Errno("write", path);
+  // Every byte is written once with pwrite before the file is mapped. On
+  // Linux this fills the page cache in large folios, and the populate below
+  // then only maps pages that exist: about half the time of letting the
+  // populate fault each page of an unwritten extent in (7 against 16 ms for
+  // a 37.7 MB chunk here).
+  if (Status s = WriteZeroed(fd, header, g.FileSize()); !s.ok()) {
     ::close(fd);
     ::unlink(path.c_str());
-    return s;
+    return Status::IOError(fmt::format("write {}: {}", path, s.message()));
   }
   void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
@@ -195,11 +218,26 @@ bool Chunk::RowValid(uint32_t r) const {
   return crc32c::Unmask(DecodeFixed32(p + kMetaCrcOffset)) == RowCrc(r);
 }
 
-void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normalize) {
+size_t Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normalize) {
   const uint32_t dim = geometry_.dim;
   float* dst = rows_ + size_t{r} * geometry_.stride;
-  const float norm =
-      StoreRow(vec, dst, compact_.data() + size_t{r} * geometry_.stride, dim, normalize);
+  uint16_t* compact = compact_.data() + size_t{r} * geometry_.stride;
+  float norm = StoreRow(vec, dst, compact, dim, normalize);
+  // A non-finite element makes the norm non-finite, so the elements are only
+  // looked at one by one when it is. The vector is then read while it is
+  // still in the cache, not in a pass of its own over the whole batch.
+  if (!std::isfinite(norm)) {
+    if (const size_t bad = FirstNonFinite(vec, dim); bad < dim) return bad;
+    // Finite elements whose squares overflow a float: the norm in double.
+    double squares = 0;
+    for (uint32_t i = 0; i < dim; ++i) squares += double{vec[i]} * vec[i];
+    norm = static_cast<float>(std::sqrt(squares));  // beyond FLT_MAX only near FLT_MAX
+    if (normalize) {
+      const double scale = 1 / std::sqrt(squares);
+      for (uint32_t i = 0; i < dim; ++i) dst[i] = static_cast<float>(vec[i] * scale);
+      ToBf16Many(dst, compact, dim);
+    }
+  }
   norms_[r] = normalize && norm > 0 ? 1.0f : norm;
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);
@@ -212,6 +250,7 @@ void Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normal
   p[kMetaKind] = static_cast<char>(m.kind);
   p[kMetaState] = static_cast<char>(kStateLive);
   EncodeFixed32(p + kMetaCrcOffset, crc32c::Mask(RowCrc(r)));
+  return dim;
 }
 
 void Chunk::SetState(uint32_t r, uint8_t s) {
@@ -220,12 +259,12 @@ void Chunk::SetState(uint32_t r, uint8_t s) {
   EncodeFixed32(reinterpret_cast<char*>(p) + kMetaCrcOffset, crc32c::Mask(RowCrc(r)));
 }
 
-void Chunk::ClearFrom(uint32_t from) {
+void Chunk::ClearRows(uint32_t from, uint32_t to) {
   // Only a row whose state is not empty could pass for a valid one later;
   // an empty row's other bytes are all rewritten before it is live again
   // (WriteRow). So a chunk that was created ahead and never used is not
   // written to at all.
-  for (uint32_t r = from; r < geometry_.capacity; ++r) {
+  for (uint32_t r = from; r < std::min(to, geometry_.capacity); ++r) {
     if (state(r) == kStateEmpty) continue;
     std::memset(rows_ + size_t{r} * geometry_.stride, 0, size_t{geometry_.stride} * 4);
     std::memset(meta_bytes(r), 0, kMetaSize);

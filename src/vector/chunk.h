@@ -71,13 +71,16 @@ class Chunk {
   bool RowValid(uint32_t r) const;
 
   // Writes row r: the vector (dim floats, scaled to unit length in place when
-  // `normalize`), then its metadata with state live and the checksum.
-  void WriteRow(uint32_t r, const RowMeta& meta, const float* vec, bool normalize);
+  // `normalize`), then its metadata with state live and the checksum, and
+  // returns dim. When an element of `vec` is not finite, returns its index
+  // and the row stays empty (its vector bytes are not defined).
+  size_t WriteRow(uint32_t r, const RowMeta& meta, const float* vec, bool normalize);
   // Marks row r removed (or live again), updating the checksum.
   void SetState(uint32_t r, uint8_t state);
-  // Drops rows [from, capacity) (what recovery does not keep): every row
-  // there that is not empty is zeroed.
-  void ClearFrom(uint32_t from);
+  // Drops rows [from, to): every row there that is not empty is zeroed.
+  void ClearRows(uint32_t from, uint32_t to);
+  // Drops rows [from, capacity) (what recovery does not keep).
+  void ClearFrom(uint32_t from) { ClearRows(from, geometry_.capacity); }
 
   // The in-memory compact copy used to scan large stores: each row in
   // bfloat16 (stride elements), and its norm. WriteRow keeps them current;

@@ -87,6 +87,17 @@ Status Collection::EnsureChunk(uint64_t index) {
   return Status::OK();
 }
 
+void Collection::ClearRows(uint64_t from, uint64_t to) {
+  const uint32_t capacity = geometry_.capacity;
+  while (from < to) {
+    const uint64_t index = from / capacity;
+    const uint64_t end = std::min(to, (index + 1) * capacity);
+    chunk(index)->ClearRows(static_cast<uint32_t>(from - index * capacity),
+                            static_cast<uint32_t>(end - index * capacity));
+    from = end;
+  }
+}
+
 GrowthStats Collection::growth() const {
   GrowthStats g;
   g.chunks_created = chunks_created_.load(std::memory_order_relaxed);
@@ -193,10 +204,6 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     return Status::InvalidArgument(fmt::format(
         "{} floats for {} vectors of dimension {}", vectors.size(), metas.size(), dim));
   }
-  if (const size_t i = FirstNonFinite(vectors.data(), vectors.size()); i < vectors.size()) {
-    return Status::InvalidArgument(
-        fmt::format("vector {}: element {} is not finite", i / dim, i % dim));
-  }
   std::lock_guard lock(write_mu_);
   uint64_t seq = next_seq_;
   for (size_t i = 0; i < metas.size(); ++i) {
@@ -237,7 +244,16 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     const uint64_t index = row / geometry_.capacity;
     const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
     HANSHIRO_RETURN_IF_ERROR(EnsureChunk(index));
-    chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim, normalize);
+    // Finiteness is checked as each row is written (WriteRow). A bad vector
+    // drops the rows this batch wrote before it: they are not published, but
+    // their state is live in the file.
+    if (const size_t bad = chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim,
+                                                  normalize);
+        bad < dim) {
+      ClearRows(first, row);
+      return Status::InvalidArgument(
+          fmt::format("vector {}: element {} is not finite", i, bad));
+    }
   }
   {
     std::unique_lock ids(ids_mu_);

@@ -91,8 +91,8 @@ class Collection {
   // element, a sequence number not above the last one, or an id already live.
   Status Add(const RowMeta& meta, std::span<const float> vec);
   // Appends metas.size() vectors (vectors holds them one after another), all
-  // or none: the first bad entry is named in an InvalidArgument. Readers see
-  // the whole batch at once.
+  // or none: an InvalidArgument names a bad entry (the first of its kind).
+  // Readers see the whole batch at once.
   Status AddBatch(std::span<const RowMeta> metas, std::span<const float> vectors);
   // Tombstones the live row of `id`; NotFound when there is none.
   Status Remove(const EventId& id);
@@ -138,6 +138,8 @@ class Collection {
   Status EnsureChunk(uint64_t index);
   // Chunk::Create, counted in the growth stats. Runs on any thread.
   Result<std::unique_ptr<Chunk>> CreateChunk(uint64_t index);
+  // Zeroes the rows [from, to) of chunks that exist (rows not published).
+  void ClearRows(uint64_t from, uint64_t to);
   Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
   void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
                  std::vector<Hit>* heap) const;

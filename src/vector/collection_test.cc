@@ -236,6 +236,48 @@ TEST_F(CollectionTest, BadInputIsRejected) {
   EXPECT_TRUE(Collection::Open(dir_.path(), 4, Metric::kCosine, 0).status().IsInvalidArgument());
 }
 
+TEST_F(CollectionTest, ANonFiniteVectorDropsItsWholeBatch) {
+  // Chunks of 4 rows, so the batch spans three of them.
+  auto c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX, 4);
+  ASSERT_TRUE(c->Add(Meta(0), std::vector<float>{1, 2, 3}).ok());
+  std::vector<RowMeta> metas;
+  std::vector<float> vectors;
+  for (uint64_t i = 1; i <= 9; ++i) {
+    metas.push_back(Meta(i));
+    vectors.insert(vectors.end(), {1.0f * i, 2, 3});
+  }
+  vectors[7 * 3 + 2] = NAN;  // vector 7 of the batch, element 2
+  const Status s = c->AddBatch(metas, vectors);
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("vector 7: element 2 is not finite"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(c->live(), 1u);
+  EXPECT_EQ(c->rows(), 1u);
+  for (const RowMeta& m : metas) EXPECT_FALSE(c->Contains(m.id));
+  // The rows written before the bad one are not on disk either.
+  c.reset();
+  c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX, 4);
+  EXPECT_EQ(c->rows(), 1u);
+  EXPECT_EQ(c->open_report().dropped, 0u);
+  // And the batch goes in once it is mended.
+  vectors[7 * 3 + 2] = 3;
+  ASSERT_TRUE(c->AddBatch(metas, vectors).ok());
+  EXPECT_EQ(c->live(), 10u);
+  EXPECT_EQ((*c->Search(std::vector<float>{7, 2, 3}, 1))[0].id, Meta(7).id);
+}
+
+TEST_F(CollectionTest, HugeFiniteElementsAreScaledWithoutOverflow) {
+  // 4e20 squared overflows a float; the vector is still stored at unit length.
+  auto c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX);
+  ASSERT_TRUE(c->Add(Meta(0), std::vector<float>{3e20f, 4e20f, 0}).ok());
+  auto v = c->Get(Meta(0).id);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_NEAR((*v)[0], 0.6f, 1e-6);
+  EXPECT_NEAR((*v)[1], 0.8f, 1e-6);
+  EXPECT_EQ((*v)[2], 0.0f);
+  EXPECT_EQ((*c->Search(std::vector<float>{3, 4, 0}, 1))[0].id, Meta(0).id);
+}
+
 TEST_F(CollectionTest, ReopenKeepsAcknowledgedRowsAcrossChunks) {
   std::mt19937 rng(5);
   std::vector<std::vector<float>> data;
