@@ -11,6 +11,8 @@ PACKAGES=(
   # compression, SIMD, JSON, HTTP, CLI, logging, signatures
   libzstd-dev liblz4-dev libsnappy-dev libhwy-dev libsimdjson-dev libboost-dev
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
+  # CRC32C of blocks from 256 bytes on (carry-less multiply folding)
+  libisal-dev
   # peers in the benchmarks
   libhnswlib-dev librocksdb-dev
   # tests and micro-benchmarks (curl drives the HTTP tests)

