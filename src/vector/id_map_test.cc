@@ -40,5 +40,23 @@ TEST(IdMapTest, MatchesAStdMapUnderRandomOperations) {
   for (const auto& [key, row] : model) EXPECT_EQ(map.Find(EventId(key.first, key.second)), row);
 }
 
+// Many growths (to 2^20 slots), erasures between them, and a reservation.
+TEST(IdMapTest, KeepsEveryEntryAcrossGrowths) {
+  IdMap map;
+  constexpr uint64_t kN = 300000;
+  auto id = [](uint64_t i) { return EventId(0x0190000000000000ull + i, i * 31); };
+  for (uint64_t i = 0; i < kN; ++i) {
+    map.Put(id(i), i);
+    if (i % 7 == 0) ASSERT_EQ(map.Find(id(i / 2)), i / 2) << i;
+  }
+  for (uint64_t i = 0; i < kN; i += 3) ASSERT_TRUE(map.Erase(id(i)));
+  map.Reserve(2 * kN);
+  for (uint64_t i = 0; i < kN; ++i) {
+    ASSERT_EQ(map.Find(id(i)), i % 3 == 0 ? std::nullopt : std::optional<uint64_t>(i)) << i;
+  }
+  EXPECT_EQ(map.size(), kN - (kN + 2) / 3);
+  EXPECT_FALSE(map.Contains(id(kN)));
+}
+
 }  // namespace
 }  // namespace hanshiro::vector
