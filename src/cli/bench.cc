@@ -122,8 +122,11 @@ void PrintTable(const std::vector<BenchLine>& lines) {
       result = fmt::format("p50 {} us, p99 {} us", Field(line, "p50_us"), Field(line, "p99_us"));
     }
     if (!Field(line, "hanshiro_ratio").empty()) result += " (ours ×" + Field(line, "hanshiro_ratio") + ")";
+    if (!Field(line, "qps_ratio_at_same_recall").empty()) {
+      result += " (ours ×" + Field(line, "qps_ratio_at_same_recall") + " at equal recall)";
+    }
     std::string settings;
-    for (const char* name : {"events", "n", "writers", "batch", "payload_bytes", "sync", "integrity",
+    for (const char* name : {"index", "events", "n", "writers", "batch", "payload_bytes", "sync", "integrity",
                              "flushes", "dim", "k", "ef", "threads"}) {
       const std::string v = Field(line, name);
       if (!v.empty()) settings += fmt::format("{}={} ", name, v);

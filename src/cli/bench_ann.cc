@@ -1,8 +1,10 @@
 // `hanshiro bench --workload vector-ann`: the HNSW index on clustered
 // vectors (n x 128, cosine, k = 10), ours and -- when Debian's
-// libhnswlib-dev is installed -- hnswlib's, same data, same M,
-// ef_construction and ef, one thread, in the same run: recall against the
-// exact search, queries per second, and index build rate.
+// libhnswlib-dev is installed -- hnswlib's, same data, same M and
+// ef_construction, one thread, in the same run: recall against the exact
+// search, queries per second, and index build rate. Both are queried at
+// every ef of a sweep, so their query rates can be compared at the same
+// recall, not only at the same ef.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -25,6 +27,43 @@ constexpr size_t kK = 10;
 constexpr uint32_t kM = 16;
 constexpr uint32_t kEfConstruction = 200;
 constexpr uint32_t kEf = 64;
+// The sweep; the headline lines are at kEf.
+constexpr uint32_t kEfs[] = {16, 24, 32, 48, 64, 96, 128, 192};
+
+struct CurvePoint {
+  uint32_t ef = 0;
+  double recall = 0;
+  double qps = 0;
+};
+
+// The query rate the curve reaches at `recall`, interpolated linearly between
+// the two values of ef around it. 0 when the sweep does not bracket it.
+double QpsAtRecall(const std::vector<CurvePoint>& curve, double recall) {
+  for (size_t i = 0; i < curve.size(); ++i) {
+    if (curve[i].recall == recall) return curve[i].qps;
+    if (i + 1 < curve.size() && curve[i].recall < recall && recall < curve[i + 1].recall) {
+      const double t = (recall - curve[i].recall) / (curve[i + 1].recall - curve[i].recall);
+      return curve[i].qps + t * (curve[i + 1].qps - curve[i].qps);
+    }
+  }
+  return 0;
+}
+
+const CurvePoint& AtDefaultEf(const std::vector<CurvePoint>& curve) {
+  return *std::find_if(curve.begin(), curve.end(), [](const CurvePoint& p) { return p.ef == kEf; });
+}
+
+BenchLine CurveLine(const char* index, uint64_t n, const CurvePoint& p) {
+  BenchLine line;
+  line.Add("workload", std::string("vector-ann-curve"))
+      .Add("index", std::string(index))
+      .Add("n", n)
+      .Add("k", uint64_t{kK})
+      .Add("ef", uint64_t{p.ef})
+      .Add("recall", p.recall)
+      .Add("qps", p.qps);
+  return line;
+}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -100,29 +139,64 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
   auto start = Clock::now();
   index.Update();
   const double build = n / Seconds(start);
-  double found = 0;
-  start = Clock::now();
+  auto recall_of = [&](int i, auto label_at) {
+    double found = 0;
+    for (size_t j = 0; j < kK; ++j) found += truth[i].count(label_at(j));
+    return found;
+  };
+  // One untimed pass, then one timed pass per ef.
   for (int i = 0; i < queries; ++i) {
-    HANSHIRO_ASSIGN_OR_RETURN(auto hits, index.Search({query.data() + size_t(i) * kDim, kDim}, kK));
-    for (const auto& h : hits) found += truth[i].count(h.row);
+    HANSHIRO_RETURN_IF_ERROR(index.Search({query.data() + size_t(i) * kDim, kDim}, kK).status());
   }
-  const double qps = queries / Seconds(start);
-  emit(Line("vector-ann", n, found / (queries * kK), qps, build));
+  std::vector<CurvePoint> ours;
+  for (uint32_t ef : kEfs) {
+    double found = 0;
+    start = Clock::now();
+    for (int i = 0; i < queries; ++i) {
+      HANSHIRO_ASSIGN_OR_RETURN(auto hits,
+                                index.Search({query.data() + size_t(i) * kDim, kDim}, kK, ef));
+      found += recall_of(i, [&](size_t j) { return j < hits.size() ? hits[j].row : UINT64_MAX; });
+    }
+    const double qps = queries / Seconds(start);
+    ours.push_back({ef, found / (queries * kK), qps});
+  }
+  for (const CurvePoint& p : ours) emit(CurveLine("hanshiro", n, p));
 
   PeerResult peer;
-  if (RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEf,
+  std::vector<CurvePoint> theirs;
+  if (RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEfs,
                      &peer)) {
-    found = 0;
-    for (int i = 0; i < queries; ++i) {
-      for (size_t j = 0; j < kK; ++j) found += truth[i].count(peer.labels[size_t(i) * kK + j]);
+    for (const PeerSearch& s : peer.searches) {
+      double found = 0;
+      for (int i = 0; i < queries; ++i) {
+        found += recall_of(i, [&](size_t j) { return s.labels[size_t(i) * kK + j]; });
+      }
+      theirs.push_back({s.ef, found / (queries * kK), queries / s.seconds});
     }
-    emit(Line("vector-ann-hnswlib", n, found / (queries * kK), queries / peer.search_seconds,
-              n / peer.build_seconds));
+    for (const CurvePoint& p : theirs) emit(CurveLine("hnswlib", n, p));
+  }
+  // The headline lines at kEf. With the peer, ours also gives both query
+  // rates at the recall ours reaches at kEf, each read off its own sweep
+  // (the lowest ef that reaches it, or between two; 0: outside the sweep).
+  const CurvePoint& mine = AtDefaultEf(ours);
+  BenchLine line = Line("vector-ann", n, mine.recall, mine.qps, build);
+  if (!theirs.empty()) {
+    const double ours_qps = QpsAtRecall(ours, mine.recall);
+    const double peer_qps = QpsAtRecall(theirs, mine.recall);
+    line.Add("same_recall", mine.recall)
+        .Add("hanshiro_qps_at_same_recall", ours_qps)
+        .Add("hnswlib_qps_at_same_recall", peer_qps)
+        .Add("qps_ratio_at_same_recall", peer_qps > 0 ? ours_qps / peer_qps : 0.0);
+  }
+  emit(line);
+  if (!theirs.empty()) {
+    const CurvePoint& other = AtDefaultEf(theirs);
+    emit(Line("vector-ann-hnswlib", n, other.recall, other.qps, n / peer.build_seconds));
   } else {
-    BenchLine line;
-    line.Add("workload", std::string("vector-ann-hnswlib"))
+    BenchLine skipped;
+    skipped.Add("workload", std::string("vector-ann-hnswlib"))
         .Add("skipped", std::string("libhnswlib-dev is not installed"));
-    emit(line);
+    emit(skipped);
   }
   c.reset();
   std::filesystem::remove_all(dir, ec);

@@ -10,8 +10,8 @@
 namespace hanshiro::cli {
 
 bool RunHnswlibPeer(const float* data, uint64_t n, uint32_t dim, const float* queries,
-                    int query_count, size_t k, uint32_t m, uint32_t ef_construction, uint32_t ef,
-                    PeerResult* out) {
+                    int query_count, size_t k, uint32_t m, uint32_t ef_construction,
+                    std::span<const uint32_t> efs, PeerResult* out) {
 #ifdef HANSHIRO_HAVE_HNSWLIB
   using Clock = std::chrono::steady_clock;
   hnswlib::InnerProductSpace space(dim);
@@ -19,21 +19,30 @@ bool RunHnswlibPeer(const float* data, uint64_t n, uint32_t dim, const float* qu
   auto start = Clock::now();
   for (uint64_t i = 0; i < n; ++i) index.addPoint(data + i * dim, i);
   out->build_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  index.setEf(ef);
-  out->labels.assign(size_t(query_count) * k, UINT64_MAX);
-  start = Clock::now();
-  for (int q = 0; q < query_count; ++q) {
-    auto result = index.searchKnn(queries + size_t(q) * dim, k);
-    for (size_t j = result.size(); j-- > 0;) {  // farthest first
-      out->labels[size_t(q) * k + j] = result.top().second;
-      result.pop();
+  auto run = [&](PeerSearch* s) {
+    index.setEf(s->ef);
+    s->labels.assign(size_t(query_count) * k, UINT64_MAX);
+    start = Clock::now();
+    for (int q = 0; q < query_count; ++q) {
+      auto result = index.searchKnn(queries + size_t(q) * dim, k);
+      for (size_t j = result.size(); j-- > 0;) {  // farthest first
+        s->labels[size_t(q) * k + j] = result.top().second;
+        result.pop();
+      }
     }
+    s->seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  PeerSearch warm_up{efs.empty() ? 64 : efs.front()};
+  run(&warm_up);
+  out->searches.clear();
+  for (uint32_t ef : efs) {
+    out->searches.push_back({ef});
+    run(&out->searches.back());
   }
-  out->search_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return true;
 #else
   (void)data, (void)n, (void)dim, (void)queries, (void)query_count, (void)k, (void)m;
-  (void)ef_construction, (void)ef, (void)out;
+  (void)ef_construction, (void)efs, (void)out;
   return false;
 #endif
 }

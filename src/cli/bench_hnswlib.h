@@ -6,21 +6,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace hanshiro::cli {
 
-struct PeerResult {
-  double build_seconds = 0;
-  double search_seconds = 0;
+struct PeerSearch {
+  uint32_t ef = 0;
+  double seconds = 0;
   std::vector<uint64_t> labels;  // k per query (fewer padded with UINT64_MAX)
 };
 
+struct PeerResult {
+  double build_seconds = 0;
+  std::vector<PeerSearch> searches;  // one per ef, in the order asked
+};
+
 // Builds hnswlib's index over n unit vectors (inner product space: 1 - dot)
-// and runs the queries one at a time. False when hnswlib is not installed.
+// and runs the queries one at a time, once per value of ef (after one
+// untimed pass). False when hnswlib is not installed.
 bool RunHnswlibPeer(const float* data, uint64_t n, uint32_t dim, const float* queries,
-                    int query_count, size_t k, uint32_t m, uint32_t ef_construction, uint32_t ef,
-                    PeerResult* out);
+                    int query_count, size_t k, uint32_t m, uint32_t ef_construction,
+                    std::span<const uint32_t> efs, PeerResult* out);
 
 }  // namespace hanshiro::cli
 
