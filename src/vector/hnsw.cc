@@ -224,7 +224,12 @@ void Hnsw::Update() {
   const uint64_t from = top_level_.size();
   const uint64_t to = collection_->rows();
   if (to <= from) return;
-  level0_.resize(to * (2 * options_.m + 1), 0);
+  const size_t row0 = 2 * options_.m + 1;
+  if (level0_.size() < to * row0) {  // grows by doubling, zero-filled
+    HugeArray<Node> bigger(std::max<size_t>(to * row0, level0_.size() * 2));
+    std::copy(level0_.data(), level0_.data() + from * row0, bigger.data());
+    level0_ = std::move(bigger);
+  }
   top_level_.resize(to, 0);
   upper_.resize(to);
   for (uint64_t n = from; n < to; ++n) Insert(static_cast<Node>(n));
@@ -293,7 +298,7 @@ Status Hnsw::Save(Env* env, const std::string& path) const {
   HANSHIRO_CHECK(out.size() == kIndexHeaderSize);
   const size_t body_start = out.size();
   out.append(reinterpret_cast<const char*>(top_level_.data()), nodes);
-  for (Node v : level0_) PutFixed32(&out, v);
+  for (size_t i = 0; i < nodes * (2 * options_.m + 1); ++i) PutFixed32(&out, level0_[i]);
   for (uint64_t n = 0; n < nodes; ++n) {
     for (Node v : upper_[n]) PutFixed32(&out, v);
   }
@@ -348,9 +353,9 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Load(Env* env, const std::string& path,
   }
   index->top_level_.assign(levels.begin(), levels.end());
   index->upper_.resize(nodes);
-  index->level0_.resize(nodes * row0);
-  for (auto& v : index->level0_) {
-    if (!r.ReadFixed32(&v)) return bad("[HNSW-3]", "level 0 is truncated");
+  index->level0_ = HugeArray<Node>(nodes * row0);
+  for (size_t i = 0; i < nodes * row0; ++i) {
+    if (!r.ReadFixed32(&index->level0_[i])) return bad("[HNSW-3]", "level 0 is truncated");
   }
   for (uint64_t n = 0; n < nodes; ++n) {
     const uint8_t top = index->top_level_[n];

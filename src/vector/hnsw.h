@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "hanshiro/env.h"
+#include "base/huge_array.h"
 #include "vector/collection.h"
 
 namespace hanshiro::vector {
@@ -93,7 +94,10 @@ class Hnsw {
   std::mt19937_64 rng_;
 
   mutable std::shared_mutex mu_;
-  std::vector<Node> level0_;                    // per node: count, then 2m slots
+  // Per node: count, then 2m slots; room for more nodes than there are.
+  // On huge pages: a large graph's lists would otherwise cost a TLB miss
+  // for nearly every node a search expands.
+  HugeArray<Node> level0_;
   std::vector<uint8_t> top_level_;              // per node
   std::vector<std::vector<Node>> upper_;        // per node: levels 1..top, (m + 1) each
   Node entry_ = 0;

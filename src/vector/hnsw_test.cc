@@ -144,6 +144,18 @@ TEST(HnswTest, SaveAndLoadGiveTheSameGraph) {
   for (uint64_t i = 3000; i < 3100; ++i) ASSERT_TRUE(c->Add(Meta(i), data[i % 3000]).ok());
   (*loaded)->Update();
   EXPECT_EQ((*loaded)->size(), 3100u);
+  // Its lists now have room for more nodes than it has; the file holds the
+  // nodes alone, and loads again.
+  ASSERT_TRUE((*loaded)->Save(Env::Default(), path).ok());
+  auto again = Hnsw::Load(Env::Default(), path, c.get(), {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->size(), 3100u);
+  for (uint64_t i = 0; i < 100; ++i) {
+    const auto a = *(*loaded)->Search(data[i * 29], 10);
+    const auto b = *(*again)->Search(data[i * 29], 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].row, b[j].row);
+  }
 }
 
 TEST(HnswTest, DamagedOrForeignIndexFilesAreRefused) {
