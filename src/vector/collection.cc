@@ -243,10 +243,13 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     const uint64_t row = first + i;
     const uint64_t index = row / geometry_.capacity;
     const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
-    HANSHIRO_RETURN_IF_ERROR(EnsureChunk(index));
-    // Finiteness is checked as each row is written (WriteRow). A bad vector
-    // drops the rows this batch wrote before it: they are not published, but
-    // their state is live in the file.
+    // A failure drops the rows this batch wrote before it: they are not
+    // published, but their state is live in the file. Finiteness is checked
+    // as each row is written (WriteRow).
+    if (Status s = EnsureChunk(index); !s.ok()) {
+      ClearRows(first, row);
+      return s;
+    }
     if (const size_t bad = chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim,
                                                   normalize);
         bad < dim) {

@@ -266,6 +266,28 @@ TEST_F(CollectionTest, ANonFiniteVectorDropsItsWholeBatch) {
   EXPECT_EQ((*c->Search(std::vector<float>{7, 2, 3}, 1))[0].id, Meta(7).id);
 }
 
+TEST_F(CollectionTest, AChunkThatCannotBeCreatedDropsItsWholeBatch) {
+  // Chunks of 4 rows; the second chunk's name is taken by a directory.
+  const std::string blocker = dir_.path() + "/chunk-000002.vec";
+  std::filesystem::create_directories(blocker);
+  auto c = MustOpen(dir_.path(), 3, Metric::kL2, UINT64_MAX, 4);
+  std::vector<RowMeta> metas;
+  std::vector<float> vectors;
+  for (uint64_t i = 0; i < 6; ++i) {
+    metas.push_back(Meta(i));
+    vectors.insert(vectors.end(), {1.0f * i, 2, 3});
+  }
+  const Status s = c->AddBatch(metas, vectors);
+  ASSERT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_EQ(c->rows(), 0u);
+  c.reset();
+  std::filesystem::remove(blocker);
+  c = MustOpen(dir_.path(), 3, Metric::kL2, UINT64_MAX, 4);
+  EXPECT_EQ(c->rows(), 0u);  // the four rows of the first chunk are gone too
+  ASSERT_TRUE(c->AddBatch(metas, vectors).ok());
+  EXPECT_EQ(c->live(), 6u);
+}
+
 TEST_F(CollectionTest, HugeFiniteElementsAreScaledWithoutOverflow) {
   // 4e20 squared overflows a float; the vector is still stored at unit length.
   auto c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX);
