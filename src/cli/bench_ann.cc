@@ -3,10 +3,12 @@
 // libhnswlib-dev is installed -- hnswlib's, same data, same M and
 // ef_construction, one thread, in the same run: recall against the exact
 // search, queries per second, and index build rate. Both are queried at
-// every ef of a sweep, so their query rates can be compared at the same
-// recall, not only at the same ef.
+// every ef of a sweep (the fastest of three passes over the queries), so
+// their query rates can be compared at the same recall, not only at the same
+// ef.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -29,6 +31,9 @@ constexpr uint32_t kEfConstruction = 200;
 constexpr uint32_t kEf = 64;
 // The sweep; the headline lines are at kEf.
 constexpr uint32_t kEfs[] = {16, 24, 32, 48, 64, 96, 128, 192};
+// Timed passes over the queries per ef; the fastest is reported (a shared
+// machine's pauses only ever slow a pass down).
+constexpr int kPasses = 3;
 
 struct CurvePoint {
   uint32_t ef = 0;
@@ -144,28 +149,32 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
     for (size_t j = 0; j < kK; ++j) found += truth[i].count(label_at(j));
     return found;
   };
-  // One untimed pass, then one timed pass per ef.
+  // One untimed pass, then kPasses timed passes per ef; the fastest counts.
   for (int i = 0; i < queries; ++i) {
     HANSHIRO_RETURN_IF_ERROR(index.Search({query.data() + size_t(i) * kDim, kDim}, kK).status());
   }
   std::vector<CurvePoint> ours;
   for (uint32_t ef : kEfs) {
     double found = 0;
-    start = Clock::now();
-    for (int i = 0; i < queries; ++i) {
-      HANSHIRO_ASSIGN_OR_RETURN(auto hits,
-                                index.Search({query.data() + size_t(i) * kDim, kDim}, kK, ef));
-      found += recall_of(i, [&](size_t j) { return j < hits.size() ? hits[j].row : UINT64_MAX; });
+    double best_seconds = INFINITY;
+    for (int pass = 0; pass < kPasses; ++pass) {
+      found = 0;
+      start = Clock::now();
+      for (int i = 0; i < queries; ++i) {
+        HANSHIRO_ASSIGN_OR_RETURN(auto hits,
+                                  index.Search({query.data() + size_t(i) * kDim, kDim}, kK, ef));
+        found += recall_of(i, [&](size_t j) { return j < hits.size() ? hits[j].row : UINT64_MAX; });
+      }
+      best_seconds = std::min(best_seconds, Seconds(start));
     }
-    const double qps = queries / Seconds(start);
-    ours.push_back({ef, found / (queries * kK), qps});
+    ours.push_back({ef, found / (queries * kK), queries / best_seconds});
   }
   for (const CurvePoint& p : ours) emit(CurveLine("hanshiro", n, p));
 
   PeerResult peer;
   std::vector<CurvePoint> theirs;
   if (RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEfs,
-                     &peer)) {
+                     kPasses, &peer)) {
     for (const PeerSearch& s : peer.searches) {
       double found = 0;
       for (int i = 0; i < queries; ++i) {

@@ -23,11 +23,12 @@ struct PeerResult {
 };
 
 // Builds hnswlib's index over n unit vectors (inner product space: 1 - dot)
-// and runs the queries one at a time, once per value of ef (after one
-// untimed pass). False when hnswlib is not installed.
+// and runs the queries one at a time, `passes` times per value of ef after
+// one untimed pass; seconds is the fastest pass. False when hnswlib is not
+// installed.
 bool RunHnswlibPeer(const float* data, uint64_t n, uint32_t dim, const float* queries,
                     int query_count, size_t k, uint32_t m, uint32_t ef_construction,
-                    std::span<const uint32_t> efs, PeerResult* out);
+                    std::span<const uint32_t> efs, int passes, PeerResult* out);
 
 }  // namespace hanshiro::cli
 
