@@ -77,6 +77,10 @@ double PeakRssMb() {
   return 0;
 }
 
+void ResetPeakRss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
 namespace {
 
 std::string Unquote(const std::string& v) {

@@ -58,6 +58,8 @@ Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit);
 // Resident set size of this process, in MiB: now, and the peak so far.
 double RssMb();
 double PeakRssMb();
+// Starts the peak over from the current RSS (Linux: /proc/self/clear_refs).
+void ResetPeakRss();
 // 4 MiB of seeded random bytes: payloads are views into it (incompressible,
 // the same in every run).
 std::string RandomPool();

@@ -168,7 +168,9 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   double ours_cpu = 0, rocks_cpu = 0;  // CPU seconds summed over the timed runs
   OursResult last;
   std::string skipped;
-  // Ours first, all runs, so the peak RSS is ours alone; then the peer.
+  // Ours first, all runs, so the peak RSS is ours alone (counted from here,
+  // not from the settings and peers before); then the peer.
+  ResetPeakRss();
   // Run 0 of each warms up on a fifth of the events.
   for (int run = 0; run <= std::max(1, settings.runs); ++run) {
     const uint64_t n = run == 0 ? spec.events / 5 : spec.events;
