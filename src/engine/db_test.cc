@@ -274,7 +274,9 @@ TEST_F(EngineTest, FlushedLogSegmentsGoAndEverythingStaysFoundAndVerified) {
     auto written = db_->WriteBatch(std::move(batch));
     ASSERT_TRUE(written.ok()) << written.status().ToString();
     ids.insert(ids.end(), written->begin(), written->end());
-    if (round < 4) ASSERT_TRUE(db_->Flush().ok());
+    if (round < 4) {
+      ASSERT_TRUE(db_->Flush().ok());
+    }
   }
   VerifyResult v = db_->Verify();
   ASSERT_TRUE(v.intact()) << v.error.ToString();
@@ -463,7 +465,9 @@ TEST_F(EngineTest, VerifyReportsItsProgressPerPass) {
     for (size_t i = 0; i < calls.size(); ++i) {
       EXPECT_EQ(calls[i].second, 70'000u) << pass;
       EXPECT_LE(calls[i].first, calls[i].second) << pass;
-      if (i > 0) EXPECT_GT(calls[i].first, calls[i - 1].first) << pass;
+      if (i > 0) {
+        EXPECT_GT(calls[i].first, calls[i - 1].first) << pass;
+      }
     }
   }
 }
