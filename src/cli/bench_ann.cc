@@ -170,6 +170,8 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
     ours.push_back({ef, found / (queries * kK), queries / best_seconds});
   }
   for (const CurvePoint& p : ours) emit(CurveLine("hanshiro", n, p));
+  // Ours' headline line, sized (rss_mb) before the peer runs; emitted after.
+  BenchLine line = Line("vector-ann", n, AtDefaultEf(ours).recall, AtDefaultEf(ours).qps, build);
 
   PeerResult peer;
   std::vector<CurvePoint> theirs;
@@ -186,16 +188,21 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
   }
   // The headline lines at kEf. With the peer, ours also gives both query
   // rates at the recall ours reaches at kEf, each read off its own sweep
-  // (the lowest ef that reaches it, or between two; 0: outside the sweep).
+  // (where it first reaches that recall, or between the two ef around it).
+  // When one sweep does not reach it, the comparison is left out.
   const CurvePoint& mine = AtDefaultEf(ours);
-  BenchLine line = Line("vector-ann", n, mine.recall, mine.qps, build);
   if (!theirs.empty()) {
     const double ours_qps = QpsAtRecall(ours, mine.recall);
     const double peer_qps = QpsAtRecall(theirs, mine.recall);
-    line.Add("same_recall", mine.recall)
-        .Add("hanshiro_qps_at_same_recall", ours_qps)
-        .Add("hnswlib_qps_at_same_recall", peer_qps)
-        .Add("qps_ratio_at_same_recall", peer_qps > 0 ? ours_qps / peer_qps : 0.0);
+    line.Add("same_recall", mine.recall);
+    if (ours_qps > 0 && peer_qps > 0) {
+      line.Add("hanshiro_qps_at_same_recall", ours_qps)
+          .Add("hnswlib_qps_at_same_recall", peer_qps)
+          .Add("qps_ratio_at_same_recall", ours_qps / peer_qps);
+    } else {
+      line.Add("qps_ratio_at_same_recall_skipped",
+               std::string("the recall is outside hnswlib's sweep"));
+    }
   }
   emit(line);
   if (!theirs.empty()) {

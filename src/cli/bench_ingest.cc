@@ -168,8 +168,9 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   double ours_cpu = 0, rocks_cpu = 0;  // CPU seconds summed over the timed runs
   OursResult last;
   std::string skipped;
-  // Ours first, all runs, so the peak RSS is ours alone (counted from here,
-  // not from the settings and peers before); then the peer.
+  // Ours first, all runs, so the peak RSS is ours (counted from here, not
+  // from the settings and peers before, though what they left resident
+  // counts); then the peer.
   ResetPeakRss();
   // Run 0 of each warms up on a fifth of the events.
   for (int run = 0; run <= std::max(1, settings.runs); ++run) {

@@ -38,12 +38,20 @@ std::string EncodeHeader(const Geometry& g, uint32_t number) {
 
 bool ValidMetric(uint32_t m) { return m >= 1 && m <= 3; }
 
+// The sum of squares in double: for rows whose float sum overflows.
+double SquaresInDouble(const float* v, uint32_t dim) {
+  double squares = 0;
+  for (uint32_t i = 0; i < dim; ++i) squares += double{v[i]} * v[i];
+  return squares;
+}
+
 // Writes `header` at offset 0 and zeros after it up to `size`.
 Status WriteZeroed(int fd, const std::string& header, uint64_t size) {
   constexpr size_t kPiece = 256 << 10;
   static const char kZeros[kPiece] = {};
-  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
-    return Status::IOError(std::strerror(errno));
+  const ssize_t w = ::pwrite(fd, header.data(), header.size(), 0);
+  if (w != static_cast<ssize_t>(header.size())) {
+    return Status::IOError(w < 0 ? std::strerror(errno) : "short write of the header");
   }
   // Pieces end on multiples of kPiece, so the page cache sees aligned writes.
   uint64_t at = header.size();
@@ -97,7 +105,8 @@ void Chunk::BuildCompact(uint32_t rows) {
   for (uint32_t r = 0; r < rows; ++r) {
     const float* v = row(r);
     ToBf16Many(v, compact_.data() + size_t{r} * geometry_.stride, dim);
-    norms_[r] = std::sqrt(Dot(v, v, dim));
+    const float norm = std::sqrt(Dot(v, v, dim));  // as WriteRow computes it
+    norms_[r] = std::isfinite(norm) ? norm : static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
   }
 }
 
@@ -112,8 +121,9 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
   if (fd < 0) return Errno("create", path);
   const std::string header = EncodeHeader(g, number);
   // The file's blocks are allocated now, so a full disk is an error here and
-  // not a SIGBUS on a later store to the mapping. A file system without
-  // fallocate gets a sparse file.
+  // not a SIGBUS on a later store to the mapping. On a file system without
+  // fallocate the file is sized first and its blocks come with the zeros
+  // written below.
   const off_t size = static_cast<off_t>(g.FileSize());
   if (::fallocate(fd, 0, 0, size) != 0 &&
       (errno != EOPNOTSUPP || ::ftruncate(fd, size) != 0)) {
@@ -228,10 +238,10 @@ size_t Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool norm
   // still in the cache, not in a pass of its own over the whole batch.
   if (!std::isfinite(norm)) {
     if (const size_t bad = FirstNonFinite(vec, dim); bad < dim) return bad;
-    // Finite elements whose squares overflow a float: the norm in double.
-    double squares = 0;
-    for (uint32_t i = 0; i < dim; ++i) squares += double{vec[i]} * vec[i];
-    norm = static_cast<float>(std::sqrt(squares));  // beyond FLT_MAX only near FLT_MAX
+    // Finite elements whose squares overflow a float: the norm in double
+    // (itself still infinite as a float when it exceeds FLT_MAX).
+    const double squares = SquaresInDouble(vec, dim);
+    norm = static_cast<float>(std::sqrt(squares));
     if (normalize) {
       const double scale = 1 / std::sqrt(squares);
       for (uint32_t i = 0; i < dim; ++i) dst[i] = static_cast<float>(vec[i] * scale);

@@ -186,7 +186,13 @@ Status Collection::Load(uint64_t acknowledged) {
 
 uint64_t Collection::live() const {
   std::shared_lock lock(ids_mu_);
-  return live_rows_.size();
+  return live_rows_.size() - pending_;
+}
+
+std::optional<uint64_t> Collection::FindRow(const EventId& id) const {
+  const std::optional<uint64_t> row = live_rows_.Find(id);
+  if (row && *row >= rows_.load(std::memory_order_acquire)) return std::nullopt;  // not published
+  return row;
 }
 
 Status Collection::Add(const RowMeta& meta, std::span<const float> vec) {
@@ -213,30 +219,30 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     }
     seq = metas[i].seq + 1;
   }
-  if (metas.size() > 1) {  // the same id twice in the batch
-    batch_ids_.clear();
-    for (const RowMeta& m : metas) batch_ids_.push_back(m.id);
-    std::sort(batch_ids_.begin(), batch_ids_.end());
-    auto dup = std::adjacent_find(batch_ids_.begin(), batch_ids_.end());
-    if (dup != batch_ids_.end()) {
-      return Status::InvalidArgument("vector id " + dup->ToString() + " appears twice in the batch");
-    }
+  const uint64_t first = rows_.load(std::memory_order_relaxed);
+  if ((first + metas.size() + geometry_.capacity - 1) / geometry_.capacity > kMaxChunks) {
+    return Status::InvalidArgument("vector store is full");
   }
+  // The ids go in first, one probe each: a present id (live, or earlier in
+  // this batch) is found by the same probe that would insert it. Until the
+  // rows are published they point at rows readers do not see (FindRow).
   {
-    std::shared_lock ids(ids_mu_);
+    std::unique_lock ids(ids_mu_);
+    live_rows_.Reserve(live_rows_.size() + metas.size());
     constexpr size_t kAhead = 8;
     for (size_t i = 0; i < std::min(kAhead, metas.size()); ++i) live_rows_.Prefetch(metas[i].id);
     for (size_t i = 0; i < metas.size(); ++i) {
       if (i + kAhead < metas.size()) live_rows_.Prefetch(metas[i + kAhead].id);
-      if (live_rows_.Contains(metas[i].id)) {
+      if (!live_rows_.Insert(metas[i].id, first + i)) {
+        const bool in_batch = *live_rows_.Find(metas[i].id) >= first;
+        for (size_t j = 0; j < i; ++j) live_rows_.Erase(metas[j].id);
         return Status::InvalidArgument(
-            fmt::format("vector {}: id {} is already present", i, metas[i].id.ToString()));
+            in_batch ? "vector id " + metas[i].id.ToString() + " appears twice in the batch"
+                     : fmt::format("vector {}: id {} is already present", i,
+                                   metas[i].id.ToString()));
       }
     }
-  }
-  const uint64_t first = rows_.load(std::memory_order_relaxed);
-  if ((first + metas.size() + geometry_.capacity - 1) / geometry_.capacity > kMaxChunks) {
-    return Status::InvalidArgument("vector store is full");
+    pending_ = metas.size();
   }
   const bool normalize = geometry_.metric == Metric::kCosine;
   for (size_t i = 0; i < metas.size(); ++i) {
@@ -246,24 +252,24 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     // A failure drops the rows this batch wrote before it: they are not
     // published, but their state is live in the file. Finiteness is checked
     // as each row is written (WriteRow).
-    if (Status s = EnsureChunk(index); !s.ok()) {
+    Status s = EnsureChunk(index);
+    if (s.ok()) {
+      const size_t bad = chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim, normalize);
+      if (bad < dim) {
+        s = Status::InvalidArgument(fmt::format("vector {}: element {} is not finite", i, bad));
+      }
+    }
+    if (!s.ok()) {
       ClearRows(first, row);
+      std::unique_lock ids(ids_mu_);
+      for (const RowMeta& m : metas) live_rows_.Erase(m.id);
+      pending_ = 0;
       return s;
     }
-    if (const size_t bad = chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim,
-                                                  normalize);
-        bad < dim) {
-      ClearRows(first, row);
-      return Status::InvalidArgument(
-          fmt::format("vector {}: element {} is not finite", i, bad));
-    }
-  }
-  {
-    std::unique_lock ids(ids_mu_);
-    live_rows_.Reserve(live_rows_.size() + metas.size());
-    for (size_t i = 0; i < metas.size(); ++i) live_rows_.Put(metas[i].id, first + i);
   }
   next_seq_ = seq;
+  std::unique_lock ids(ids_mu_);
+  pending_ = 0;
   rows_.store(first + metas.size(), std::memory_order_release);  // publish
   return Status::OK();
 }
@@ -271,7 +277,7 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
 Status Collection::Remove(const EventId& id) {
   std::lock_guard lock(write_mu_);
   std::unique_lock ids(ids_mu_);
-  const std::optional<uint64_t> row = live_rows_.Find(id);
+  const std::optional<uint64_t> row = FindRow(id);
   if (!row) return Status::NotFound("no vector for " + id.ToString());
   chunk(*row / geometry_.capacity)
       ->SetState(static_cast<uint32_t>(*row % geometry_.capacity), kStateRemoved);
@@ -281,14 +287,14 @@ Status Collection::Remove(const EventId& id) {
 
 bool Collection::Contains(const EventId& id) const {
   std::shared_lock ids(ids_mu_);
-  return live_rows_.Contains(id);
+  return FindRow(id).has_value();
 }
 
 Result<std::vector<float>> Collection::Get(const EventId& id) const {
   uint64_t row;
   {
     std::shared_lock ids(ids_mu_);
-    const std::optional<uint64_t> found = live_rows_.Find(id);
+    const std::optional<uint64_t> found = FindRow(id);
     if (!found) return Status::NotFound("no vector for " + id.ToString());
     row = *found;
   }

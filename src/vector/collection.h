@@ -140,6 +140,8 @@ class Collection {
   Result<std::unique_ptr<Chunk>> CreateChunk(uint64_t index);
   // Zeroes the rows [from, to) of chunks that exist (rows not published).
   void ClearRows(uint64_t from, uint64_t to);
+  // The published row of `id`. REQUIRES: ids_mu_ held.
+  std::optional<uint64_t> FindRow(const EventId& id) const;
   Chunk* chunk(uint64_t index) const { return chunks_[index].load(std::memory_order_acquire); }
   void ScanRange(const float* query, uint64_t begin, uint64_t end, size_t k, const Filter& filter,
                  std::vector<Hit>* heap) const;
@@ -162,6 +164,9 @@ class Collection {
   uint64_t next_seq_ = 0;                          // guarded by write_mu_
   mutable std::shared_mutex ids_mu_;
   IdMap live_rows_;  // id -> row; guarded by ids_mu_
+  // Ids of the batch being added, in live_rows_ before their rows are
+  // published; guarded by ids_mu_.
+  size_t pending_ = 0;
   // The next chunk, created in the background as soon as the last one is in
   // use, so appends do not wait for a new file's pages.
   std::future<Result<std::unique_ptr<Chunk>>> next_chunk_;  // guarded by write_mu_
@@ -169,7 +174,6 @@ class Collection {
   std::atomic<uint64_t> chunks_created_{0};
   std::atomic<uint64_t> create_ns_{0};
   std::atomic<uint64_t> append_wait_ns_{0};
-  std::vector<EventId> batch_ids_;  // guarded by write_mu_: duplicate check within a batch
 };
 
 }  // namespace hanshiro::vector

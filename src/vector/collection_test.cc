@@ -254,8 +254,14 @@ TEST_F(CollectionTest, ANonFiniteVectorDropsItsWholeBatch) {
   EXPECT_EQ(c->live(), 1u);
   EXPECT_EQ(c->rows(), 1u);
   for (const RowMeta& m : metas) EXPECT_FALSE(c->Contains(m.id));
-  // The rows written before the bad one are not on disk either.
   c.reset();
+  // The rows written before the bad one are not on disk either: every row
+  // of the second chunk (rows 4..7; vector 7 is row 8) is empty again.
+  {
+    auto second = Chunk::Open(dir_.path() + "/chunk-000002.vec", {}, 2);
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    for (uint32_t r = 0; r < 4; ++r) EXPECT_EQ((*second)->state(r), kStateEmpty) << r;
+  }
   c = MustOpen(dir_.path(), 3, Metric::kCosine, UINT64_MAX, 4);
   EXPECT_EQ(c->rows(), 1u);
   EXPECT_EQ(c->open_report().dropped, 0u);
@@ -264,6 +270,36 @@ TEST_F(CollectionTest, ANonFiniteVectorDropsItsWholeBatch) {
   ASSERT_TRUE(c->AddBatch(metas, vectors).ok());
   EXPECT_EQ(c->live(), 10u);
   EXPECT_EQ((*c->Search(std::vector<float>{7, 2, 3}, 1))[0].id, Meta(7).id);
+}
+
+TEST_F(CollectionTest, ARepeatedIdRefusesItsWholeBatch) {
+  auto c = MustOpen(dir_.path(), 3, Metric::kL2, UINT64_MAX);
+  ASSERT_TRUE(c->Add(Meta(0), std::vector<float>{1, 2, 3}).ok());
+  std::vector<RowMeta> metas = {Meta(1), Meta(2), Meta(3)};
+  const std::vector<float> vectors(9, 1.0f);
+  // Twice in the batch.
+  metas[2].id = metas[0].id;
+  Status s = c->AddBatch(metas, vectors);
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("appears twice in the batch"), std::string::npos) << s.message();
+  // Already live.
+  metas[2] = Meta(3);
+  metas[1].id = Meta(0).id;
+  s = c->AddBatch(metas, vectors);
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("vector 1: id " + Meta(0).id.ToString() + " is already present"),
+            std::string::npos)
+      << s.message();
+  // Neither left anything behind, and the mended batch goes in.
+  EXPECT_EQ(c->live(), 1u);
+  EXPECT_EQ(c->rows(), 1u);
+  EXPECT_FALSE(c->Contains(Meta(1).id));
+  EXPECT_FALSE(c->Contains(Meta(3).id));
+  metas[1] = Meta(2);
+  ASSERT_TRUE(c->AddBatch(metas, vectors).ok());
+  EXPECT_EQ(c->live(), 4u);
+  EXPECT_TRUE(c->Contains(Meta(3).id));
+  EXPECT_EQ((*c->Get(Meta(0).id))[0], 1.0f);
 }
 
 TEST_F(CollectionTest, AChunkThatCannotBeCreatedDropsItsWholeBatch) {

@@ -39,6 +39,20 @@ void IdMap::Put(const EventId& id, uint64_t row) {
   }
 }
 
+bool IdMap::Insert(const EventId& id, uint64_t row) {
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Home(id);; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.row_plus_one == 0) {
+      s = {id.hi(), id.lo(), row + 1};
+      ++size_;
+      return true;
+    }
+    if (s.hi == id.hi() && s.lo == id.lo()) return false;
+  }
+}
+
 bool IdMap::Erase(const EventId& id) {
   if (slots_.empty()) return false;
   const size_t mask = slots_.size() - 1;

@@ -18,6 +18,8 @@ class IdMap {
   bool Contains(const EventId& id) const { return Find(id).has_value(); }
   // Inserts or replaces.
   void Put(const EventId& id, uint64_t row);
+  // Inserts when absent; otherwise changes nothing and returns false.
+  bool Insert(const EventId& id, uint64_t row);
   // False when absent.
   bool Erase(const EventId& id);
   size_t size() const { return size_; }

@@ -16,7 +16,7 @@ TEST(IdMapTest, MatchesAStdMapUnderRandomOperations) {
     // A small id space, so puts, erases and probes collide often.
     const EventId id(rng() % 300, rng() % 20);
     const auto key = std::make_pair(id.hi(), id.lo());
-    switch (rng() % 3) {
+    switch (rng() % 4) {
       case 0: {
         const uint64_t row = rng() % 1000;
         map.Put(id, row);
@@ -26,6 +26,11 @@ TEST(IdMapTest, MatchesAStdMapUnderRandomOperations) {
       case 1:
         EXPECT_EQ(map.Erase(id), model.erase(key) == 1);
         break;
+      case 2: {  // inserts only when absent
+        const uint64_t row = rng() % 1000;
+        EXPECT_EQ(map.Insert(id, row), model.emplace(key, row).second);
+        break;
+      }
       default: {
         auto it = model.find(key);
         auto got = map.Find(id);
@@ -47,7 +52,9 @@ TEST(IdMapTest, KeepsEveryEntryAcrossGrowths) {
   auto id = [](uint64_t i) { return EventId(0x0190000000000000ull + i, i * 31); };
   for (uint64_t i = 0; i < kN; ++i) {
     map.Put(id(i), i);
-    if (i % 7 == 0) ASSERT_EQ(map.Find(id(i / 2)), i / 2) << i;
+    if (i % 7 == 0) {
+      ASSERT_EQ(map.Find(id(i / 2)), i / 2) << i;
+    }
   }
   for (uint64_t i = 0; i < kN; i += 3) ASSERT_TRUE(map.Erase(id(i)));
   map.Reserve(2 * kN);
