@@ -67,7 +67,7 @@ inline uint32_t Shift(const ShiftTable& t, uint32_t crc) {
 // From this length on, ISA-L's crc32_iscsi is used: it folds 256-byte blocks
 // with carry-less multiplies and runs about twice as fast as the crc32
 // instruction on long inputs (BM_Crc32c, 4 KiB: 92 against 180 ns), but is
-// slower below it (128 bytes: about 18 against 13 ns). Shorter inputs (records, row metadata) use three
+// slower below it. Shorter inputs (records, row metadata) use three
 // interleaved lanes of 64 bytes of the crc32 instruction.
 constexpr size_t kFoldFrom = 256;
 constexpr size_t kShortLane = 64;

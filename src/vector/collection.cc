@@ -155,12 +155,11 @@ Status Collection::Load(uint64_t acknowledged) {
       }
       if (m.seq >= acknowledged) break;  // not acknowledged by the log [VEC-6]
       if (chunk->state(r) == kStateLive) {
-        if (live_rows_.Contains(m.id)) {
+        if (!live_rows_.Insert(m.id, kept)) {
           report_.damage = Status::Corruption(
               fmt::format("{}: row {} repeats the live id {} [VEC-7]", path, r, m.id.ToString()));
           break;
         }
-        live_rows_.Put(m.id, kept);
       }
       next_seq_ = m.seq + 1;
       ++kept;

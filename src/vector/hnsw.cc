@@ -62,7 +62,7 @@ float Hnsw::Dist(const float* q, Node n) const {
 
 std::span<const Hnsw::Node> Hnsw::Neighbours(Node n, int level) const {
   if (level == 0) {
-    const Node* p = level0_.data() + size_t{n} * (2 * options_.m + 1);
+    const Node* p = level0_.data() + size_t{n} * Level0Stride();
     return {p + 1, p[0]};
   }
   const Node* p = upper_[n].data() + static_cast<size_t>(level - 1) * (options_.m + 1);
@@ -70,7 +70,7 @@ std::span<const Hnsw::Node> Hnsw::Neighbours(Node n, int level) const {
 }
 
 void Hnsw::SetNeighbours(Node n, int level, std::span<const Node> list) {
-  Node* p = level == 0 ? level0_.data() + size_t{n} * (2 * options_.m + 1)
+  Node* p = level == 0 ? level0_.data() + size_t{n} * Level0Stride()
                        : upper_[n].data() + static_cast<size_t>(level - 1) * (options_.m + 1);
   p[0] = static_cast<Node>(list.size());
   std::copy(list.begin(), list.end(), p + 1);
@@ -126,7 +126,7 @@ std::vector<Hnsw::Scored> Hnsw::SearchLevel(const float* q, std::span<const Scor
     // The next node to expand (likely): its level-0 neighbour list loads
     // while these distances are computed.
     if (level == 0 && !frontier.empty()) {
-      __builtin_prefetch(level0_.data() + size_t{frontier.top().node} * (2 * options_.m + 1));
+      __builtin_prefetch(level0_.data() + size_t{frontier.top().node} * Level0Stride());
     }
     // Distances to the unvisited neighbours, computed together. Each row is
     // found from its chunk (a table of row pointers would cost a cache miss
@@ -224,7 +224,7 @@ void Hnsw::Update() {
   const uint64_t from = top_level_.size();
   const uint64_t to = collection_->rows();
   if (to <= from) return;
-  const size_t row0 = 2 * options_.m + 1;
+  const size_t row0 = Level0Stride();
   if (level0_.size() < to * row0) {  // grows by doubling, zero-filled
     HugeArray<Node> bigger(std::max<size_t>(to * row0, level0_.size() * 2));
     std::copy(level0_.data(), level0_.data() + from * row0, bigger.data());
@@ -298,7 +298,7 @@ Status Hnsw::Save(Env* env, const std::string& path) const {
   HANSHIRO_CHECK(out.size() == kIndexHeaderSize);
   const size_t body_start = out.size();
   out.append(reinterpret_cast<const char*>(top_level_.data()), nodes);
-  for (size_t i = 0; i < nodes * (2 * options_.m + 1); ++i) PutFixed32(&out, level0_[i]);
+  for (size_t i = 0; i < nodes * Level0Stride(); ++i) PutFixed32(&out, level0_[i]);
   for (uint64_t n = 0; n < nodes; ++n) {
     for (Node v : upper_[n]) PutFixed32(&out, v);
   }
@@ -345,7 +345,7 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Load(Env* env, const std::string& path,
   const Node entry = DecodeFixed32(h + 36);
   const int32_t max_level = static_cast<int32_t>(DecodeFixed32(h + 40));
   // Sizes first, from the node count alone, then every byte is checked.
-  const size_t row0 = 2 * o.m + 1;
+  const size_t row0 = index->Level0Stride();
   ByteReader r(std::string_view(bytes).substr(kIndexHeaderSize, body_end - kIndexHeaderSize));
   std::string_view levels;
   if (nodes > (r.remaining() / (1 + 4 * row0)) || !r.ReadBytes(nodes, &levels)) {

@@ -80,6 +80,8 @@ class Hnsw {
   std::span<const Node> Neighbours(Node n, int level) const;
   void SetNeighbours(Node n, int level, std::span<const Node> list);
   uint32_t MaxDegree(int level) const { return level == 0 ? 2 * options_.m : options_.m; }
+  // Level-0 entries per node: the count, then MaxDegree(0) slots.
+  size_t Level0Stride() const { return size_t{MaxDegree(0)} + 1; }
   Node Greedy(const float* q, Node from, int top, int bottom) const;
   // Best-first search of width ef on one level; nearest first.
   std::vector<Scored> SearchLevel(const float* q, std::span<const Scored> entry, uint32_t ef,

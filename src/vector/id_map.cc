@@ -22,35 +22,27 @@ std::optional<uint64_t> IdMap::Find(const EventId& id) const {
   }
 }
 
-void IdMap::Put(const EventId& id, uint64_t row) {
+IdMap::Slot& IdMap::SlotFor(const EventId& id) {
   if ((size_ + 1) * 2 > slots_.size()) Grow();
   const size_t mask = slots_.size() - 1;
   for (size_t i = Home(id);; i = (i + 1) & mask) {
     Slot& s = slots_[i];
-    if (s.row_plus_one == 0) {
-      s = {id.hi(), id.lo(), row + 1};
-      ++size_;
-      return;
-    }
-    if (s.hi == id.hi() && s.lo == id.lo()) {
-      s.row_plus_one = row + 1;
-      return;
-    }
+    if (s.row_plus_one == 0 || (s.hi == id.hi() && s.lo == id.lo())) return s;
   }
 }
 
+void IdMap::Put(const EventId& id, uint64_t row) {
+  Slot& s = SlotFor(id);
+  if (s.row_plus_one == 0) ++size_;
+  s = {id.hi(), id.lo(), row + 1};
+}
+
 bool IdMap::Insert(const EventId& id, uint64_t row) {
-  if ((size_ + 1) * 2 > slots_.size()) Grow();
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Home(id);; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.row_plus_one == 0) {
-      s = {id.hi(), id.lo(), row + 1};
-      ++size_;
-      return true;
-    }
-    if (s.hi == id.hi() && s.lo == id.lo()) return false;
-  }
+  Slot& s = SlotFor(id);
+  if (s.row_plus_one != 0) return false;
+  s = {id.hi(), id.lo(), row + 1};
+  ++size_;
+  return true;
 }
 
 bool IdMap::Erase(const EventId& id) {

@@ -40,6 +40,9 @@ class IdMap {
   static uint64_t Hash(const EventId& id);
   size_t Home(const EventId& id) const { return Hash(id) & (slots_.size() - 1); }
   void Grow();
+  // The slot holding id, or the empty slot where it would go (after growing
+  // when one more entry would pass half full).
+  Slot& SlotFor(const EventId& id);
 
   HugeArray<Slot> slots_;
   size_t size_ = 0;
