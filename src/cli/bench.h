@@ -23,6 +23,7 @@ struct BenchSettings {
   size_t batch = 0;           // 0: the workload's default
   size_t payload_bytes = 256;
   int runs = 3;               // timed runs per setting; the median is reported
+  bool peers = true;          // run RocksDB and hnswlib beside ours, where installed
 };
 
 // One output line: ordered (name, JSON value) pairs.

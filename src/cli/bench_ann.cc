@@ -175,7 +175,8 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
 
   PeerResult peer;
   std::vector<CurvePoint> theirs;
-  if (RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEfs,
+  if (settings.peers &&
+      RunHnswlibPeer(data.data(), n, kDim, query.data(), queries, kK, kM, kEfConstruction, kEfs,
                      kPasses, &peer)) {
     for (const PeerSearch& s : peer.searches) {
       double found = 0;
@@ -211,7 +212,7 @@ Status RunVectorAnnWorkload(const BenchSettings& settings, const EmitFn& emit) {
   } else {
     BenchLine skipped;
     skipped.Add("workload", std::string("vector-ann-hnswlib"))
-        .Add("skipped", std::string("libhnswlib-dev is not installed"));
+        .Add("skipped", std::string(settings.peers ? "libhnswlib-dev is not installed" : "--no-peers"));
     emit(skipped);
   }
   c.reset();

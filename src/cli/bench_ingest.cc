@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -51,7 +52,12 @@ struct Spec {
 void FillEvent(uint64_t g, int w, const std::string& pool, size_t payload, Event* e) {
   e->event_time_ns = kT0 + static_cast<int64_t>(g) * 1'000'000;
   e->type = EventType::Named(g % 3 == 0 ? EventTypeCode::kDnsQuery : EventTypeCode::kNetworkConnection);
-  e->source.host = fmt::format("host-{}", g % 64);
+  static const std::array<std::string, 64> kHosts = [] {
+    std::array<std::string, 64> hosts;
+    for (size_t i = 0; i < hosts.size(); ++i) hosts[i] = fmt::format("host-{}", i);
+    return hosts;
+  }();
+  e->source.host = kHosts[g % kHosts.size()];
   e->source.collector = "bench";
   e->raw_data.assign(pool, (g * 4099 + static_cast<uint64_t>(w) * 131) % (pool.size() - payload), payload);
 }
@@ -167,7 +173,7 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   std::vector<double> ours, rocks;
   double ours_cpu = 0, rocks_cpu = 0;  // CPU seconds summed over the timed runs
   OursResult last;
-  std::string skipped;
+  std::string skipped = settings.peers ? "" : "--no-peers";
   // Ours first, all runs, so the peak RSS is ours (counted from here, not
   // from the settings and peers before, though what they left resident
   // counts); then the peer.

@@ -151,6 +151,8 @@ int main(int argc, char** argv) {
   bench->add_option("--payload-bytes", bench_settings.payload_bytes, "Payload size (default 256)");
   bench->add_option("--runs", bench_settings.runs, "Timed runs per setting; the median is reported")
       ->check(CLI::Range(1, 100));
+  bench->add_flag("--no-peers{false}", bench_settings.peers,
+                  "Skip the RocksDB and hnswlib runs (ours alone, for profiling)");
   bench->add_option("--scratch-dir", bench_settings.scratch_dir,
                     "Directory for the runs' files (default: a fresh one under $TMPDIR, removed "
                     "afterwards)");

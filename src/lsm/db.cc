@@ -255,15 +255,24 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
 
   Result<uint64_t> first = log_->WriteBatch(entries);
   if (first.ok()) {
+    // The records are copied into the memtable's nodes here, by each writer
+    // at once; only linking them in is serialized.
+    thread_local std::vector<std::string_view> keys, values;
+    thread_local Mem::Staged staged;
+    keys.resize(records.size());
+    values.resize(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      keys[i] = records[i].key;
+      values[i] = records[i].record;
+    }
+    mem->Stage(*first, keys, values, &staged);
     // In log order: every batch before this one was committed in an earlier
     // or the same group, and its writer is applying it now. A failed group
     // fails every later one (the log's error is sticky), so no batch waits
     // for one that never comes.
     std::unique_lock write_lock(write_mu_);
     apply_cv_.wait(write_lock, [&] { return applied_ == *first; });
-    for (size_t i = 0; i < records.size(); ++i) {
-      mem->Add(*first + i, records[i].key, records[i].record);
-    }
+    mem->Link(staged);
     if (apply) apply(*first);
     applied_ = *first + records.size();
     apply_cv_.notify_all();

@@ -4,12 +4,47 @@
 
 namespace hanshiro::lsm {
 
+namespace {
+
+// The id index's key for a storage key: id | prefix | key time.
+constexpr size_t kIdKeySize = 25;
+void IdKeyOf(std::string_view key, char* out) {
+  std::memcpy(out, key.data() + 9, 16);
+  std::memcpy(out + 16, key.data(), 9);
+}
+
+}  // namespace
+
 void Mem::Add(uint64_t seq, std::string_view key, std::string_view record) {
   records.Add(seq, key, record);
-  char id_key[25];
-  std::memcpy(id_key, key.data() + 9, 16);
-  std::memcpy(id_key + 16, key.data(), 9);
+  char id_key[kIdKeySize];
+  IdKeyOf(key, id_key);
   ids.Add(seq, std::string_view(id_key, sizeof(id_key)), {});
+}
+
+void Mem::Stage(uint64_t first_seq, std::span<const std::string_view> keys,
+                std::span<const std::string_view> values, Staged* out) {
+  const size_t n = keys.size();
+  thread_local std::vector<memtable::MemTable::Entry> entries;
+  thread_local std::vector<char> id_keys;
+  entries.resize(n);
+  for (size_t i = 0; i < n; ++i) entries[i] = {first_seq + i, keys[i], values[i]};
+  out->records.resize(n);
+  records.Stage(entries, out->records);
+  id_keys.resize(n * kIdKeySize);
+  for (size_t i = 0; i < n; ++i) {
+    IdKeyOf(keys[i], &id_keys[i * kIdKeySize]);
+    entries[i] = {first_seq + i, {&id_keys[i * kIdKeySize], kIdKeySize}, {}};
+  }
+  out->ids.resize(n);
+  ids.Stage(entries, out->ids);
+}
+
+void Mem::Link(const Staged& staged) {
+  for (size_t i = 0; i < staged.records.size(); ++i) {
+    records.Link(staged.records[i]);
+    ids.Link(staged.ids[i]);
+  }
 }
 
 std::optional<std::string> Mem::FindKey(std::string_view id) const {

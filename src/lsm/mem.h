@@ -7,8 +7,10 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "memtable/memtable.h"
 #include "sstable/iterator.h"
@@ -25,6 +27,16 @@ struct Mem {
 
   // REQUIRES: one writer at a time; key is a 25-byte storage key.
   void Add(uint64_t seq, std::string_view key, std::string_view record);
+
+  // Add for a batch in two steps (memtable::MemTable::Stage and Link): Stage
+  // copies records[i] as sequence number first_seq + i, from any thread; Link
+  // adds what one Stage staged, with Add's requirements.
+  struct Staged {
+    std::vector<memtable::MemTable::Node*> records, ids;
+  };
+  void Stage(uint64_t first_seq, std::span<const std::string_view> keys,
+             std::span<const std::string_view> records, Staged* out);
+  void Link(const Staged& staged);
   size_t bytes() const { return records.bytes() + ids.bytes(); }
   size_t entries() const { return records.entries(); }
   // The storage key of the record with this 16-byte id.

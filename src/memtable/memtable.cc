@@ -1,6 +1,8 @@
 #include "memtable/memtable.h"
 
 #include <cstring>
+#include <random>
+#include <vector>
 
 #include "hanshiro/status.h"
 
@@ -25,20 +27,20 @@ struct MemTable::Node {
 };
 
 MemTable::MemTable(BlockPool* pool) : arena_(pool) {
-  head_ = NewNode(0, {}, {}, kMaxHeight);
+  head_ = reinterpret_cast<Node*>(arena_.Allocate(NodeSize(0, 0, kMaxHeight)));
+  FillNode(head_, 0, {}, {}, kMaxHeight);
   for (int i = 0; i < kMaxHeight; ++i) {
-    head_->SetNext(i, nullptr);
     tail_[i] = head_;
     finger_[i] = head_;
   }
 }
 
-MemTable::Node* MemTable::NewNode(uint64_t seq, std::string_view key, std::string_view value,
-                                  int height) {
-  const size_t size = offsetof(Node, next_) + sizeof(std::atomic<Node*>) * height + key.size() +
-                      value.size();
-  char* mem = arena_.Allocate(size);
-  Node* n = reinterpret_cast<Node*>(mem);
+size_t MemTable::NodeSize(size_t key_size, size_t value_size, int height) {
+  return offsetof(Node, next_) + sizeof(std::atomic<Node*>) * height + key_size + value_size;
+}
+
+void MemTable::FillNode(Node* n, uint64_t seq, std::string_view key, std::string_view value,
+                        int height) {
   n->seq = seq;
   n->key_size = static_cast<uint32_t>(key.size());
   n->value_size = static_cast<uint32_t>(value.size());
@@ -47,13 +49,32 @@ MemTable::Node* MemTable::NewNode(uint64_t seq, std::string_view key, std::strin
   char* data = reinterpret_cast<char*>(&n->next_[height]);
   if (!key.empty()) std::memcpy(data, key.data(), key.size());
   if (!value.empty()) std::memcpy(data + key.size(), value.data(), value.size());
-  return n;
 }
 
 int MemTable::RandomHeight() {
+  // Per thread, since any thread may stage; the seed only varies the shape.
+  thread_local std::minstd_rand rng(0x5eed);
   int h = 1;
-  while (h < kMaxHeight && (rng_() & 3) == 0) ++h;  // branching factor 4
+  while (h < kMaxHeight && (rng() & 3) == 0) ++h;  // branching factor 4
   return h;
+}
+
+void MemTable::Stage(std::span<const Entry> entries, std::span<Node*> out) {
+  thread_local std::vector<int> heights;
+  heights.resize(entries.size());
+  for (int& h : heights) h = RandomHeight();
+  {
+    // Only the bump allocation is serialized; the nodes are written (and
+    // fresh memory faulted in) by each thread on its own.
+    std::lock_guard lock(arena_mu_);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const Entry& e = entries[i];
+      out[i] = reinterpret_cast<Node*>(arena_.Allocate(NodeSize(e.key.size(), e.value.size(), heights[i])));
+    }
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    FillNode(out[i], entries[i].seq, entries[i].key, entries[i].value, heights[i]);
+  }
 }
 
 int MemTable::Compare(const Node* a, std::string_view key, uint64_t seq) {
@@ -106,7 +127,16 @@ void MemTable::FindFromFinger(std::string_view key, uint64_t seq, Node** prev) c
 }
 
 void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
-  const int height = RandomHeight();
+  const Entry e{seq, key, value};
+  Node* n = nullptr;
+  Stage({&e, 1}, {&n, 1});
+  Link(n);
+}
+
+void MemTable::Link(Node* n) {
+  const std::string_view key = n->key();
+  const uint64_t seq = n->seq;
+  const int height = n->height;
   Node* prev[kMaxHeight];
   const Node* last = tail_[0];
   const bool append = last == head_ || Compare(last, key, seq) < 0;
@@ -126,7 +156,6 @@ void MemTable::Add(uint64_t seq, std::string_view key, std::string_view value) {
     for (int i = old_height; i < kMaxHeight; ++i) prev[i] = head_;
   }
   if (height > old_height) height_.store(height, std::memory_order_relaxed);
-  Node* n = NewNode(seq, key, value, height);
   for (int i = 0; i < height; ++i) {
     n->next_[i].store(prev[i]->Next(i), std::memory_order_relaxed);
     prev[i]->SetNext(i, n);  // publish

@@ -8,16 +8,18 @@
 // previous insert but before the tail (the next key of an ordered batch that
 // lands in the middle) searches onward from that insert.
 //
-// Thread-safety: one writer at a time (the caller serializes Add); any number
-// of readers (Get, iterators) concurrently with it, without locks: a node is
-// fully written before it is published with a release store. Memory comes
-// from an arena and is freed with the memtable.
+// Thread-safety: one writer at a time (the caller serializes Add and Link);
+// any number of readers (Get, iterators) concurrently with it, without locks:
+// a node is fully written before it is published with a release store. Stage
+// is for any number of threads at once, also while the writer links. Memory
+// comes from an arena and is freed with the memtable.
 #ifndef HANSHIRO_MEMTABLE_MEMTABLE_H_
 #define HANSHIRO_MEMTABLE_MEMTABLE_H_
 
 #include <atomic>
 #include <cstdint>
-#include <random>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,9 +28,8 @@
 namespace hanshiro::memtable {
 
 class MemTable {
-  struct Node;
-
  public:
+  struct Node;  // opaque outside the table
   static constexpr int kMaxHeight = 16;
 
   // pool (optional) lends arena blocks and takes them back; it must outlive
@@ -39,6 +40,19 @@ class MemTable {
 
   // REQUIRES: (key, seq) is not in the table yet; one writer at a time.
   void Add(uint64_t seq, std::string_view key, std::string_view value);
+
+  // Add in two steps, so that writers who must add in order serialize only
+  // the cheap one. Stage copies each entry into a node of its own (out[i]
+  // for entries[i]; any number of threads at once); Link adds a staged node,
+  // with Add's requirements. A node staged and never linked only takes up
+  // arena memory.
+  struct Entry {
+    uint64_t seq;
+    std::string_view key;
+    std::string_view value;
+  };
+  void Stage(std::span<const Entry> entries, std::span<Node*> out);
+  void Link(Node* n);
 
   // The newest version of key: true and *value / *seq set, or false.
   bool Get(std::string_view key, std::string* value, uint64_t* seq = nullptr) const;
@@ -69,8 +83,10 @@ class MemTable {
   };
 
  private:
-  Node* NewNode(uint64_t seq, std::string_view key, std::string_view value, int height);
-  int RandomHeight();
+  static size_t NodeSize(size_t key_size, size_t value_size, int height);
+  static void FillNode(Node* n, uint64_t seq, std::string_view key, std::string_view value,
+                       int height);
+  static int RandomHeight();
   // -1, 0, 1 as (a) orders before, equal to, after (key, seq).
   static int Compare(const Node* a, std::string_view key, uint64_t seq);
   // The first node >= (key, seq); fills prev[level] when prev is set.
@@ -79,6 +95,7 @@ class MemTable {
   // searching onward from the last insert's predecessors.
   void FindFromFinger(std::string_view key, uint64_t seq, Node** prev) const;
 
+  std::mutex arena_mu_;  // Stage allocates from any thread
   Arena arena_;
   Node* head_;
   Node* tail_[kMaxHeight];    // writer only: last node of each level
@@ -87,7 +104,6 @@ class MemTable {
   std::atomic<int> height_{1};
   std::atomic<size_t> entries_{0};
   size_t appends_ = 0;
-  std::minstd_rand rng_{0x5eed};
 };
 
 }  // namespace hanshiro::memtable

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace hanshiro::memtable {
 namespace {
@@ -200,6 +203,65 @@ TEST(MemTableTest, ReadersRunWhileTheWriterAdds) {
   }
   writer.join();
   EXPECT_EQ(table.entries(), kN);
+}
+
+// Writers stage their batches at once (into one arena) and link them one at a
+// time, in turn, as the store does. One batch is staged and never linked.
+// Every linked entry reads back whole; the unlinked ones are not there.
+TEST(MemTableTest, BatchesStagedAtOnceAndLinkedInTurnReadBack) {
+  BlockPool pool(size_t{1} << 20, 4);  // small blocks: staging crosses them often
+  MemTable table(&pool);
+  constexpr int kWriters = 4;
+  constexpr int kBatches = 60;  // per writer
+  constexpr int kPerBatch = 300;
+  std::mutex link_mu;
+  std::condition_variable turn_cv;
+  int turn = 0;  // batch number whose turn it is to link
+  auto key_of = [](int batch, int i) { return Cat("key", 100000000 + i * 1000 + batch); };
+  auto value_of = [](int batch, int i) { return Cat("v", batch * kPerBatch + i).append(i % 97, 'x'); };
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int b = w; b < kWriters * kBatches; b += kWriters) {
+        std::vector<std::string> keys, values;
+        for (int i = 0; i < kPerBatch; ++i) {
+          keys.push_back(key_of(b, i));
+          values.push_back(value_of(b, i));
+        }
+        std::vector<MemTable::Entry> entries;
+        for (int i = 0; i < kPerBatch; ++i) {
+          entries.push_back({static_cast<uint64_t>(b * kPerBatch + i + 1), keys[i], values[i]});
+        }
+        std::vector<MemTable::Node*> nodes(kPerBatch);
+        table.Stage(entries, nodes);
+        std::unique_lock lock(link_mu);
+        turn_cv.wait(lock, [&] { return turn == b; });
+        if (b != 7) {  // batch 7 stays staged only
+          for (MemTable::Node* n : nodes) table.Link(n);
+        }
+        ++turn;
+        turn_cv.notify_all();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  std::set<std::string> model;
+  for (int b = 0; b < kWriters * kBatches; ++b) {
+    for (int i = 0; i < kPerBatch && b != 7; ++i) model.insert(key_of(b, i));
+  }
+  ExpectHolds(table, model);
+  EXPECT_EQ(table.entries(), model.size());
+  std::string value;
+  uint64_t seq = 0;
+  for (int b = 0; b < kWriters * kBatches; b += 13) {
+    for (int i = 0; i < kPerBatch; i += 29) {
+      const bool found = table.Get(key_of(b, i), &value, &seq);
+      ASSERT_EQ(found, b != 7) << b << " " << i;
+      if (!found) continue;
+      EXPECT_EQ(value, value_of(b, i));
+      EXPECT_EQ(seq, static_cast<uint64_t>(b * kPerBatch + i + 1));
+    }
+  }
 }
 
 }  // namespace

@@ -454,7 +454,9 @@ void Log::Prepare(Writer* w) const {
   // Leaf inputs are the records after their CRC [WAL-7]; views into buf,
   // which no longer moves.
   thread_local std::vector<std::string_view> inputs;
-  thread_local std::vector<char> scratch;
+  // Two scratch buffers: sharing one would shrink it for the nodes and zero
+  // it again for the next batch's leaves as it grows back.
+  thread_local std::vector<char> leaf_scratch, node_scratch;
   thread_local std::vector<Hash256> leaves;
   inputs.clear();
   for (size_t i = 0; i < offsets.size(); ++i) {
@@ -462,8 +464,8 @@ void Log::Prepare(Writer* w) const {
     inputs.emplace_back(w->buf.data() + offsets[i] + kCrcSize, end - offsets[i] - kCrcSize);
   }
   leaves.resize(inputs.size());
-  integrity::LeafHashMany(inputs, leaves, &scratch);
-  integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &scratch);
+  integrity::LeafHashMany(inputs, leaves, &leaf_scratch);
+  integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &node_scratch);
 }
 
 Log::Writer* Log::AcquireWriter() {
