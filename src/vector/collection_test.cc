@@ -155,16 +155,24 @@ TEST_F(CollectionTest, ThreadsGiveTheSameAnswer) {
 }
 
 // Large stores scan a bfloat16 copy and re-rank: the answer must be exactly
-// that of the full-precision kernel over every row (same rows, same floats).
+// that of the full-precision kernel over every row (same rows, same floats),
+// also for rows dominated by one element and, where the metric keeps them,
+// rows of very different lengths; and again after reopening, when the copy
+// is rebuilt from the files.
 TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
   std::mt19937 rng(8);
   const uint32_t dim = 24;
   const uint64_t n = 70000;  // above the size where the compact scan starts
   for (Metric metric : kMetrics) {
-    auto c = MustOpen(dir_.File(std::string(MetricName(metric))), dim, metric, UINT64_MAX);
+    const std::string dir = dir_.File(std::string(MetricName(metric)));
+    auto c = MustOpen(dir, dim, metric, UINT64_MAX);
     std::vector<std::vector<float>> stored;
     for (uint64_t i = 0; i < n; ++i) {
       auto v = RandomVector(&rng, dim);
+      if (i % 7 == 3) v[i % dim] *= 50;  // one element dominates the row
+      if (i % 11 == 5) {
+        for (float& x : v) x *= static_cast<float>(std::pow(10.0, static_cast<int>(i % 5) - 2));
+      }
       if (i % 1000 == 0) v = stored.empty() ? v : stored.back();  // exact ties
       ASSERT_TRUE(c->Add(Meta(i), v).ok());
       if (metric == Metric::kCosine) Normalize(v.data(), dim);
@@ -173,7 +181,11 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
     for (uint64_t i = 5; i < n; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
     Filter f;
     f.event_type = 2;
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < 8; ++t) {
+      if (t == 4) {  // the second half after reopening
+        c.reset();
+        c = MustOpen(dir, dim, metric, UINT64_MAX);
+      }
       auto q = RandomVector(&rng, dim);
       const Filter& filter = t % 2 == 0 ? Filter{} : f;
       std::vector<float> nq = q;
