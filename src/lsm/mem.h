@@ -37,6 +37,7 @@ struct Mem {
   void Stage(uint64_t first_seq, std::span<const std::string_view> keys,
              std::span<const std::string_view> records, Staged* out);
   void Link(const Staged& staged);
+
   size_t bytes() const { return records.bytes() + ids.bytes(); }
   size_t entries() const { return records.entries(); }
   // The storage key of the record with this 16-byte id.
