@@ -257,15 +257,8 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
   if (first.ok()) {
     // The records are copied into the memtable's nodes here, by each writer
     // at once; only linking them in is serialized.
-    thread_local std::vector<std::string_view> keys, values;
     thread_local Mem::Staged staged;
-    keys.resize(records.size());
-    values.resize(records.size());
-    for (size_t i = 0; i < records.size(); ++i) {
-      keys[i] = records[i].key;
-      values[i] = records[i].record;
-    }
-    mem->Stage(*first, keys, values, &staged);
+    mem->Stage(*first, records, &staged);
     // In log order: every batch before this one was committed in an earlier
     // or the same group, and its writer is applying it now. A failed group
     // fails every later one (the log's error is sticky), so no batch waits

@@ -54,13 +54,6 @@
 
 namespace hanshiro::lsm {
 
-// One record to write: its 25-byte storage key and its encoded record (whose
-// kind, byte 1, equals the key's prefix).
-struct WriteRecord {
-  std::string_view key;
-  std::string_view record;
-};
-
 struct Stats {
   uint64_t writes = 0;  // records written since open
   uint64_t memtable_entries = 0, memtable_bytes = 0, immutable_bytes = 0;

@@ -22,18 +22,17 @@ void Mem::Add(uint64_t seq, std::string_view key, std::string_view record) {
   ids.Add(seq, std::string_view(id_key, sizeof(id_key)), {});
 }
 
-void Mem::Stage(uint64_t first_seq, std::span<const std::string_view> keys,
-                std::span<const std::string_view> values, Staged* out) {
-  const size_t n = keys.size();
+void Mem::Stage(uint64_t first_seq, std::span<const WriteRecord> batch, Staged* out) {
+  const size_t n = batch.size();
   thread_local std::vector<memtable::MemTable::Entry> entries;
   thread_local std::vector<char> id_keys;
   entries.resize(n);
-  for (size_t i = 0; i < n; ++i) entries[i] = {first_seq + i, keys[i], values[i]};
+  for (size_t i = 0; i < n; ++i) entries[i] = {first_seq + i, batch[i].key, batch[i].record};
   out->records.resize(n);
   records.Stage(entries, out->records);
   id_keys.resize(n * kIdKeySize);
   for (size_t i = 0; i < n; ++i) {
-    IdKeyOf(keys[i], &id_keys[i * kIdKeySize]);
+    IdKeyOf(batch[i].key, &id_keys[i * kIdKeySize]);
     entries[i] = {first_seq + i, {&id_keys[i * kIdKeySize], kIdKeySize}, {}};
   }
   out->ids.resize(n);

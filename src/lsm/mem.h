@@ -17,6 +17,13 @@
 
 namespace hanshiro::lsm {
 
+// One record to write: its 25-byte storage key and its encoded record (whose
+// kind, byte 1, equals the key's prefix).
+struct WriteRecord {
+  std::string_view key;
+  std::string_view record;
+};
+
 struct Mem {
   // pool (may be null) must outlive the Mem; the store owns one.
   explicit Mem(memtable::BlockPool* pool) : records(pool), ids(pool) {}
@@ -29,13 +36,12 @@ struct Mem {
   void Add(uint64_t seq, std::string_view key, std::string_view record);
 
   // Add for a batch in two steps (memtable::MemTable::Stage and Link): Stage
-  // copies records[i] as sequence number first_seq + i, from any thread; Link
+  // copies record i as sequence number first_seq + i, from any thread; Link
   // adds what one Stage staged, with Add's requirements.
   struct Staged {
     std::vector<memtable::MemTable::Node*> records, ids;
   };
-  void Stage(uint64_t first_seq, std::span<const std::string_view> keys,
-             std::span<const std::string_view> records, Staged* out);
+  void Stage(uint64_t first_seq, std::span<const WriteRecord> records, Staged* out);
   void Link(const Staged& staged);
 
   size_t bytes() const { return records.bytes() + ids.bytes(); }

@@ -27,8 +27,8 @@
 #include <span>
 #include <vector>
 
-#include "hanshiro/env.h"
 #include "base/huge_array.h"
+#include "hanshiro/env.h"
 #include "vector/collection.h"
 
 namespace hanshiro::vector {

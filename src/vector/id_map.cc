@@ -31,12 +31,6 @@ IdMap::Slot& IdMap::SlotFor(const EventId& id) {
   }
 }
 
-void IdMap::Put(const EventId& id, uint64_t row) {
-  Slot& s = SlotFor(id);
-  if (s.row_plus_one == 0) ++size_;
-  s = {id.hi(), id.lo(), row + 1};
-}
-
 bool IdMap::Insert(const EventId& id, uint64_t row) {
   Slot& s = SlotFor(id);
   if (s.row_plus_one != 0) return false;
@@ -78,7 +72,7 @@ void IdMap::Grow() {
   slots_ = HugeArray<Slot>(old.empty() ? 64 : old.size() * 2);
   size_ = 0;
   for (size_t i = 0; i < old.size(); ++i) {
-    if (old[i].row_plus_one != 0) Put(EventId(old[i].hi, old[i].lo), old[i].row_plus_one - 1);
+    if (old[i].row_plus_one != 0) Insert(EventId(old[i].hi, old[i].lo), old[i].row_plus_one - 1);
   }
 }
 

@@ -15,9 +15,6 @@ namespace hanshiro::vector {
 class IdMap {
  public:
   std::optional<uint64_t> Find(const EventId& id) const;
-  bool Contains(const EventId& id) const { return Find(id).has_value(); }
-  // Inserts or replaces.
-  void Put(const EventId& id, uint64_t row);
   // Inserts when absent; otherwise changes nothing and returns false.
   bool Insert(const EventId& id, uint64_t row);
   // False when absent.

@@ -13,13 +13,14 @@ TEST(IdMapTest, MatchesAStdMapUnderRandomOperations) {
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> model;
   std::mt19937_64 rng(9);
   for (int op = 0; op < 200000; ++op) {
-    // A small id space, so puts, erases and probes collide often.
+    // A small id space, so inserts, erases and probes collide often.
     const EventId id(rng() % 300, rng() % 20);
     const auto key = std::make_pair(id.hi(), id.lo());
     switch (rng() % 4) {
-      case 0: {
+      case 0: {  // a replacement: erase, then insert
         const uint64_t row = rng() % 1000;
-        map.Put(id, row);
+        EXPECT_EQ(map.Erase(id), model.erase(key) == 1);
+        EXPECT_TRUE(map.Insert(id, row));
         model[key] = row;
         break;
       }
@@ -51,7 +52,7 @@ TEST(IdMapTest, KeepsEveryEntryAcrossGrowths) {
   constexpr uint64_t kN = 300000;
   auto id = [](uint64_t i) { return EventId(0x0190000000000000ull + i, i * 31); };
   for (uint64_t i = 0; i < kN; ++i) {
-    map.Put(id(i), i);
+    ASSERT_TRUE(map.Insert(id(i), i));
     if (i % 7 == 0) {
       ASSERT_EQ(map.Find(id(i / 2)), i / 2) << i;
     }
@@ -62,7 +63,7 @@ TEST(IdMapTest, KeepsEveryEntryAcrossGrowths) {
     ASSERT_EQ(map.Find(id(i)), i % 3 == 0 ? std::nullopt : std::optional<uint64_t>(i)) << i;
   }
   EXPECT_EQ(map.size(), kN - (kN + 2) / 3);
-  EXPECT_FALSE(map.Contains(id(kN)));
+  EXPECT_FALSE(map.Find(id(kN)).has_value());
 }
 
 }  // namespace
