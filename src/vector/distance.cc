@@ -3,12 +3,14 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "vector/distance.cc"
 #define HWY_COMPILE_ALL_ATTAINABLE  // keep the scalar target, so tests can force it
+#include <algorithm>
 #include <cmath>
 
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include "vector/distance.h"
+#include "vector/vector_format.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace hanshiro::vector::HWY_NAMESPACE {
@@ -107,38 +109,6 @@ HWY_INLINE void DistanceRows(uint8_t metric, const float* q, RowAt row, size_t c
   for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
 }
 
-// Dot products of a float query with bfloat16 rows (the upper halves of
-// floats), two rows per pass.
-HWY_INLINE void DotBf16Rows(const float* HWY_RESTRICT q, const uint16_t* HWY_RESTRICT r0,
-                            const uint16_t* HWY_RESTRICT r1, size_t dim, float* out0,
-                            float* out1) {
-  const hn::ScalableTag<float> d;
-  const hn::RebindToUnsigned<decltype(d)> du;
-  const hn::Rebind<uint16_t, decltype(d)> d16;
-  const size_t n = hn::Lanes(d);
-  auto widen = [&](const uint16_t* p) {
-    return hn::BitCast(d, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, p))));
-  };
-  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
-  size_t i = 0;
-  for (; i + n <= dim; i += n) {
-    const auto vq = hn::LoadU(d, q + i);
-    s0 = hn::MulAdd(vq, widen(r0 + i), s0);
-    s1 = hn::MulAdd(vq, widen(r1 + i), s1);
-  }
-  float t0 = hn::GetLane(hn::SumOfLanes(d, s0));
-  float t1 = hn::GetLane(hn::SumOfLanes(d, s1));
-  for (; i < dim; ++i) {
-    hwy::bfloat16_t b0, b1;
-    b0.bits = r0[i];
-    b1.bits = r1[i];
-    t0 += q[i] * hwy::F32FromBF16(b0);
-    t1 += q[i] * hwy::F32FromBF16(b1);
-  }
-  *out0 = t0;
-  *out1 = t1;
-}
-
 // Stores the lanes of v as bfloat16 (ToBf16: round to nearest even).
 template <class D>
 HWY_INLINE void StoreBf16(D /*d*/, hn::Vec<D> v, uint16_t* HWY_RESTRICT out) {
@@ -194,17 +164,114 @@ float StoreRowImpl(const float* in, float* out, uint16_t* compact, size_t dim, b
   return norm;
 }
 
+#if HWY_TARGET == HWY_SCALAR
+// One lane: each element widened on its own.
 void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
                      size_t dim, float* out) {
-  size_t r = 0;
-  for (; r + 2 <= count; r += 2) {
-    DotBf16Rows(q, rows + r * stride, rows + (r + 1) * stride, dim, out + r, out + r + 1);
-  }
-  if (r < count) {
-    float unused;
-    DotBf16Rows(q, rows + r * stride, rows + r * stride, dim, out + r, &unused);
+  for (size_t r = 0; r < count; ++r) {
+    const uint16_t* row = rows + r * stride;
+    float sum = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      hwy::bfloat16_t b;
+      b.bits = row[i];
+      sum += q[i] * hwy::F32FromBF16(b);
+    }
+    out[r] = sum;
   }
 }
+#else
+// The float vector whose lane i is the sum of lanes i, i + 4, i + 8, ... of
+// v, stored to out[0, 4): the sums of 128-bit blocks.
+template <class D>
+HWY_INLINE void StoreBlockSum(D d, hn::Vec<D> v, float* HWY_RESTRICT out) {
+  if constexpr (hn::MaxLanes(d) > 4) {
+    const hn::Half<D> dh;
+    StoreBlockSum(dh, hn::Add(hn::LowerHalf(dh, v), hn::UpperHalf(dh, v)), out);
+  } else {
+    hn::StoreU(v, d, out);
+  }
+}
+
+// Dot products of a float query with bfloat16 rows, four rows per pass.
+// One load of 2N bfloat16 lanes widens to two float vectors: zipped with
+// zeros, each element becomes the upper half of a float lane (ZipLower and
+// ZipUpper). Those ops take lanes in their own order (per 128-bit block), so
+// the query is laid out in the same order once per call, and nothing is
+// shuffled per row. Four rows' sums are reduced together: one transpose of
+// their accumulators, not four horizontal sums.
+void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
+                     size_t dim, float* out) {
+  const hn::ScalableTag<float> d;
+  const hn::RebindToUnsigned<decltype(d)> du;
+  const hn::Repartition<uint16_t, decltype(d)> d16;
+  const hn::Repartition<uint64_t, decltype(d)> d64;
+  const size_t n = hn::Lanes(d), n16 = hn::Lanes(d16);
+  const size_t groups = (dim + n16 - 1) / n16;
+  const size_t full = dim / n16;  // groups without a tail
+  // Where each float lane's element comes from within a group.
+  HWY_ALIGN uint32_t from_lo[hn::MaxLanes(du)], from_hi[hn::MaxLanes(du)];
+  const auto z16 = hn::Zero(d16);
+  const auto iota = hn::Iota(d16, 0);
+  hn::Store(hn::ShiftRight<16>(hn::ZipLower(du, z16, iota)), du, from_lo);
+  hn::Store(hn::ShiftRight<16>(hn::ZipUpper(du, z16, iota)), du, from_hi);
+  // The query in that order, zero past dim (dim <= kMaxDim).
+  HWY_ALIGN float qp[kMaxDim + 2 * hn::MaxLanes(d)];
+  for (size_t g = 0; g < groups; ++g) {
+    for (size_t j = 0; j < n; ++j) {
+      const size_t lo = g * n16 + from_lo[j], hi = g * n16 + from_hi[j];
+      qp[2 * g * n + j] = lo < dim ? q[lo] : 0.0f;
+      qp[2 * g * n + n + j] = hi < dim ? q[hi] : 0.0f;
+    }
+  }
+  // The last, partial group of a row, zero-filled (never read past dim).
+  auto tail = [&](const uint16_t* row, uint16_t* buf) {
+    for (size_t i = 0; i < n16; ++i) buf[i] = full * n16 + i < dim ? row[full * n16 + i] : 0;
+    return hn::Load(d16, buf);
+  };
+  auto widen = [&](auto v, auto* lo, auto* hi) {
+    *lo = hn::BitCast(d, hn::ZipLower(du, z16, v));
+    *hi = hn::BitCast(d, hn::ZipUpper(du, z16, v));
+  };
+  HWY_ALIGN uint16_t tail_buf[4][hn::MaxLanes(d16)];
+  size_t r = 0;
+  for (; r < count; r += 4) {
+    // A pass of fewer than four rows repeats its last row.
+    const uint16_t* p[4];
+    for (size_t k = 0; k < 4; ++k) p[k] = rows + std::min(r + k, count - 1) * stride;
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+    auto b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
+    for (size_t g = 0; g < groups; ++g) {
+      const auto qlo = hn::Load(d, qp + 2 * g * n);
+      const auto qhi = hn::Load(d, qp + 2 * g * n + n);
+      const bool part = g == full;
+      hn::Vec<decltype(d)> lo, hi;
+      widen(part ? tail(p[0], tail_buf[0]) : hn::LoadU(d16, p[0] + g * n16), &lo, &hi);
+      a0 = hn::MulAdd(qlo, lo, a0);
+      b0 = hn::MulAdd(qhi, hi, b0);
+      widen(part ? tail(p[1], tail_buf[1]) : hn::LoadU(d16, p[1] + g * n16), &lo, &hi);
+      a1 = hn::MulAdd(qlo, lo, a1);
+      b1 = hn::MulAdd(qhi, hi, b1);
+      widen(part ? tail(p[2], tail_buf[2]) : hn::LoadU(d16, p[2] + g * n16), &lo, &hi);
+      a2 = hn::MulAdd(qlo, lo, a2);
+      b2 = hn::MulAdd(qhi, hi, b2);
+      widen(part ? tail(p[3], tail_buf[3]) : hn::LoadU(d16, p[3] + g * n16), &lo, &hi);
+      a3 = hn::MulAdd(qlo, lo, a3);
+      b3 = hn::MulAdd(qhi, hi, b3);
+    }
+    const auto s0 = hn::Add(a0, b0), s1 = hn::Add(a1, b1);
+    const auto s2 = hn::Add(a2, b2), s3 = hn::Add(a3, b3);
+    // Per block: [s0 s1 s0 s1] halves, then [s0 s1 s2 s3].
+    const auto t01 = hn::Add(hn::InterleaveLower(s0, s1), hn::InterleaveUpper(d, s0, s1));
+    const auto t23 = hn::Add(hn::InterleaveLower(s2, s3), hn::InterleaveUpper(d, s2, s3));
+    const auto u01 = hn::BitCast(d64, t01), u23 = hn::BitCast(d64, t23);
+    const auto x = hn::Add(hn::BitCast(d, hn::InterleaveLower(u01, u23)),
+                           hn::BitCast(d, hn::InterleaveUpper(d64, u01, u23)));
+    float sums[4];
+    StoreBlockSum(d, x, sums);
+    for (size_t k = 0; k < 4 && r + k < count; ++k) out[r + k] = sums[k];
+  }
+}
+#endif
 
 // Metric codes as in distance.h: 1 cosine, 2 inner product, 3 L2.
 void DistanceManyImpl(uint8_t metric, const float* q, const float* rows, size_t stride,

@@ -98,20 +98,28 @@ TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0, 1);
   ForEachSimdTarget([&] {
-    for (size_t dim : {1, 5, 16, 17, 128, 385}) {
-      const size_t count = 7;
-      std::vector<float> rows(count * dim), q(dim);
-      for (auto& x : rows) x = normal(rng);
-      for (auto& x : q) x = normal(rng);
-      std::vector<uint16_t> b(rows.size());
-      for (size_t i = 0; i < rows.size(); ++i) b[i] = ToBf16(rows[i]);
-      std::vector<float> out(count);
-      DotManyBf16(q.data(), b.data(), dim, count, dim, out.data());
-      for (size_t r = 0; r < count; ++r) {
-        const float* row = rows.data() + r * dim;
-        const double bound = std::ldexp(1.0, -8) * std::sqrt(RefDot(q.data(), q.data(), dim) *
-                                                             RefDot(row, row, dim));
-        EXPECT_LE(std::abs(out[r] - RefDot(q.data(), row, dim)), bound * 1.01 + 1e-5) << dim;
+    // Every tail length of a 32-lane group and of a four-row pass; rows
+    // padded past dim (stride > dim) with values that must not be read.
+    for (size_t dim : {1, 5, 16, 17, 31, 32, 33, 63, 64, 127, 128, 385, 4096}) {
+      for (size_t count : {1, 2, 3, 4, 5, 9}) {
+        const size_t stride = dim + 3;
+        std::vector<float> rows(count * dim), q(dim);
+        for (auto& x : rows) x = normal(rng);
+        for (auto& x : q) x = normal(rng);
+        std::vector<uint16_t> b(count * stride, ToBf16(1e30f));
+        for (size_t r = 0; r < count; ++r) {
+          for (size_t i = 0; i < dim; ++i) b[r * stride + i] = ToBf16(rows[r * dim + i]);
+        }
+        std::vector<float> out(count + 1, -1.0f);
+        DotManyBf16(q.data(), b.data(), stride, count, dim, out.data());
+        for (size_t r = 0; r < count; ++r) {
+          const float* row = rows.data() + r * dim;
+          const double bound = std::ldexp(1.0, -8) * std::sqrt(RefDot(q.data(), q.data(), dim) *
+                                                               RefDot(row, row, dim));
+          EXPECT_LE(std::abs(out[r] - RefDot(q.data(), row, dim)), bound * 1.01 + 1e-5)
+              << "dim " << dim << " count " << count << " row " << r;
+        }
+        EXPECT_EQ(out[count], -1.0f) << "wrote past count " << count;
       }
     }
   });
