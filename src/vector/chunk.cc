@@ -95,17 +95,17 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       base_(base),
       rows_(reinterpret_cast<float*>(base + kChunkHeaderSize)),
       meta_offset_(kChunkHeaderSize + size_t{g.capacity} * g.stride * 4),
-      // Populated here: a new chunk is built in the background, so the
-      // writer does not pay for these pages either.
-      compact_(size_t{g.capacity} * g.stride, /*populate=*/true),
-      norms_(g.capacity, /*populate=*/true) {}
+      // Address space only: pages are touched by the first search that
+      // builds the copy (BuildCompact), never by appends.
+      compact_(size_t{g.capacity} * g.stride),
+      norms_(g.capacity) {}
 
-void Chunk::BuildCompact(uint32_t rows) {
+void Chunk::BuildCompact(uint32_t from, uint32_t to) {
   const uint32_t dim = geometry_.dim;
-  for (uint32_t r = 0; r < rows; ++r) {
+  for (uint32_t r = from; r < to; ++r) {
     const float* v = row(r);
     ToBf16Many(v, compact_.data() + size_t{r} * geometry_.stride, dim);
-    const float norm = std::sqrt(Dot(v, v, dim));  // as WriteRow computes it
+    const float norm = std::sqrt(Dot(v, v, dim));
     norms_[r] = std::isfinite(norm) ? norm : static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
   }
 }
@@ -231,24 +231,19 @@ bool Chunk::RowValid(uint32_t r) const {
 size_t Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool normalize) {
   const uint32_t dim = geometry_.dim;
   float* dst = rows_ + size_t{r} * geometry_.stride;
-  uint16_t* compact = compact_.data() + size_t{r} * geometry_.stride;
-  float norm = StoreRow(vec, dst, compact, dim, normalize);
+  const float norm = StoreRow(vec, dst, dim, normalize);
   // A non-finite element makes the norm non-finite, so the elements are only
   // looked at one by one when it is. The vector is then read while it is
   // still in the cache, not in a pass of its own over the whole batch.
   if (!std::isfinite(norm)) {
     if (const size_t bad = FirstNonFinite(vec, dim); bad < dim) return bad;
-    // Finite elements whose squares overflow a float: the norm in double
-    // (itself still infinite as a float when it exceeds FLT_MAX).
-    const double squares = SquaresInDouble(vec, dim);
-    norm = static_cast<float>(std::sqrt(squares));
+    // Finite elements whose squares overflow a float: scaled by the norm
+    // taken in double.
     if (normalize) {
-      const double scale = 1 / std::sqrt(squares);
+      const double scale = 1 / std::sqrt(SquaresInDouble(vec, dim));
       for (uint32_t i = 0; i < dim; ++i) dst[i] = static_cast<float>(vec[i] * scale);
-      ToBf16Many(dst, compact, dim);
     }
   }
-  norms_[r] = normalize && norm > 0 ? 1.0f : norm;
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);
   m.id.EncodeTo(p + kMetaId);

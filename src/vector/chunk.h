@@ -83,13 +83,14 @@ class Chunk {
   void ClearFrom(uint32_t from) { ClearRows(from, geometry_.capacity); }
 
   // The in-memory compact copy used to scan large stores: each row in
-  // bfloat16 (stride elements), and its norm. WriteRow keeps them current;
-  // after Open, BuildCompact fills them for rows [0, rows).
+  // bfloat16 (stride elements), and the norm of the stored row. Neither is
+  // written by WriteRow; BuildCompact fills them for rows [from, to), which
+  // must hold written rows. REQUIRES for the accessors: row r built.
   const uint16_t* compact_row(uint32_t r) const {
     return compact_.data() + size_t{r} * geometry_.stride;
   }
   float norm(uint32_t r) const { return norms_[r]; }
-  void BuildCompact(uint32_t rows);
+  void BuildCompact(uint32_t from, uint32_t to);
 
   // msync of the whole mapping.
   Status Sync();

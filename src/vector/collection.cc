@@ -172,7 +172,6 @@ Status Collection::Load(uint64_t acknowledged) {
       }
       chunk->ClearFrom(r);
     }
-    chunk->BuildCompact(r);
     chunks_[number - 1].store(chunk.get(), std::memory_order_release);
     owned_.push_back(std::move(chunk));
   }
@@ -228,7 +227,7 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
   {
     std::unique_lock ids(ids_mu_);
     live_rows_.Reserve(live_rows_.size() + metas.size());
-    constexpr size_t kAhead = 8;
+    constexpr size_t kAhead = 16;
     for (size_t i = 0; i < std::min(kAhead, metas.size()); ++i) live_rows_.Prefetch(metas[i].id);
     for (size_t i = 0; i < metas.size(); ++i) {
       if (i + kAhead < metas.size()) live_rows_.Prefetch(metas[i + kAhead].id);
@@ -252,6 +251,11 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
     // published, but their state is live in the file. Finiteness is checked
     // as each row is written (WriteRow).
     Status s = EnsureChunk(index);
+    // The caller's vectors are read once, two rows ahead of their use.
+    if (i + 2 < metas.size()) {
+      const char* next = reinterpret_cast<const char*>(vectors.data() + (i + 2) * dim);
+      for (size_t b = 0; b < size_t{dim} * 4; b += 64) __builtin_prefetch(next + b);
+    }
     if (s.ok()) {
       const size_t bad = chunk(index)->WriteRow(local, metas[i], vectors.data() + i * dim, normalize);
       if (bad < dim) {
@@ -363,6 +367,35 @@ void Collection::ScanCompact(const float* query, uint64_t begin, uint64_t end, s
   }
 }
 
+void Collection::BuildCompact(uint64_t n, int threads) const {
+  if (compact_rows_.load(std::memory_order_acquire) >= n) return;
+  std::lock_guard lock(compact_mu_);
+  const uint64_t from = compact_rows_.load(std::memory_order_relaxed);
+  if (from >= n) return;  // another search built it meanwhile
+  const uint32_t capacity = geometry_.capacity;
+  auto build = [&](uint64_t begin, uint64_t end) {
+    while (begin < end) {
+      const uint64_t index = begin / capacity;
+      const uint64_t stop = std::min(end, (index + 1) * capacity);
+      chunk(index)->BuildCompact(static_cast<uint32_t>(begin - index * capacity),
+                                 static_cast<uint32_t>(stop - index * capacity));
+      begin = stop;
+    }
+  };
+  const uint64_t parts = std::clamp<uint64_t>(
+      std::min<uint64_t>(threads, (n - from) / kMinRowsPerThread), 1, std::max(threads, 1));
+  if (parts == 1) {
+    build(from, n);
+  } else {
+    std::vector<std::thread> workers;
+    for (uint64_t p = 0; p < parts; ++p) {
+      workers.emplace_back(build, from + (n - from) * p / parts, from + (n - from) * (p + 1) / parts);
+    }
+    for (auto& w : workers) w.join();
+  }
+  compact_rows_.store(n, std::memory_order_release);
+}
+
 Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t k,
                                             const Filter& filter, int threads) const {
   if (query.size() != geometry_.dim) {
@@ -377,6 +410,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
   const uint64_t parts = std::clamp<uint64_t>(
       std::min<uint64_t>(threads, n / kMinRowsPerThread), 1, std::max(threads, 1));
   const bool compact = n >= kCompactMinRows;
+  if (compact) BuildCompact(n, threads);
   std::vector<std::vector<Hit>> heaps(parts);
   std::vector<std::vector<Candidate>> candidates(parts);
   auto scan = [&](uint64_t p) {

@@ -7,7 +7,10 @@
 // the k best, and splits large stores across threads. Large stores are
 // scanned in an in-memory bfloat16 copy (half the memory traffic) with error
 // bounds, and the rows that could be in the top k are re-ranked with the
-// exact kernel: the answer is the same as the full-precision scan's.
+// exact kernel: the answer is the same as the full-precision scan's. Appends
+// do not write that copy: the first such scan builds it, and each later one
+// extends it over the rows added since, so a store searched only through an
+// index, or rarely, does not pay for it.
 //
 // Thread-safety: Add and Remove take an internal writer lock; Search, Get and
 // the counters may run concurrently with them and see every row added before
@@ -152,6 +155,9 @@ class Collection {
   void ScanCompact(const float* query, uint64_t begin, uint64_t end, size_t k,
                    const Filter& filter, std::vector<Hit>* bounds,
                    std::vector<Candidate>* candidates) const;
+  // Extends the bfloat16 copy over rows [0, n) (published rows), on up to
+  // `threads` threads.
+  void BuildCompact(uint64_t n, int threads) const;
 
   const std::string dir_;
   Geometry geometry_;  // set before any reader exists; fixed afterwards
@@ -171,6 +177,10 @@ class Collection {
   // use, so appends do not wait for a new file's pages.
   std::future<Result<std::unique_ptr<Chunk>>> next_chunk_;  // guarded by write_mu_
   uint64_t next_chunk_index_ = 0;                           // guarded by write_mu_
+  // Rows [0, compact_rows_) have their bfloat16 copy; extended under
+  // compact_mu_ (the copy lives in the chunks, written only there).
+  mutable std::mutex compact_mu_;
+  mutable std::atomic<uint64_t> compact_rows_{0};
   std::atomic<uint64_t> chunks_created_{0};
   std::atomic<uint64_t> create_ns_{0};
   std::atomic<uint64_t> append_wait_ns_{0};

@@ -163,10 +163,12 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
   std::mt19937 rng(8);
   const uint32_t dim = 24;
   const uint64_t n = 70000;  // above the size where the compact scan starts
+  const uint64_t first = 40000;  // added before the first query, the rest after two
   for (Metric metric : kMetrics) {
     const std::string dir = dir_.File(std::string(MetricName(metric)));
     auto c = MustOpen(dir, dim, metric, UINT64_MAX);
     std::vector<std::vector<float>> stored;
+    std::vector<std::vector<float>> later;
     for (uint64_t i = 0; i < n; ++i) {
       auto v = RandomVector(&rng, dim);
       if (i % 7 == 3) v[i % dim] *= 50;  // one element dominates the row
@@ -174,30 +176,45 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
         for (float& x : v) x *= static_cast<float>(std::pow(10.0, static_cast<int>(i % 5) - 2));
       }
       if (i % 1000 == 0) v = stored.empty() ? v : stored.back();  // exact ties
-      ASSERT_TRUE(c->Add(Meta(i), v).ok());
+      if (i < first) {
+        ASSERT_TRUE(c->Add(Meta(i), v).ok());
+      } else {
+        later.push_back(v);
+      }
       if (metric == Metric::kCosine) Normalize(v.data(), dim);
       stored.push_back(v);
     }
-    for (uint64_t i = 5; i < n; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+    auto removed = [](uint64_t i) { return i >= 5 && (i - 5) % 97 == 0; };
+    for (uint64_t i = 5; i < first; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
     Filter f;
     f.event_type = 2;
     for (int t = 0; t < 8; ++t) {
+      if (t == 2) {  // rows added after the copy was built must be found
+        for (uint64_t i = first; i < n; ++i) ASSERT_TRUE(c->Add(Meta(i), later[i - first]).ok());
+        for (uint64_t i = first; i < n; ++i) {
+          if (removed(i)) {
+            ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+          }
+        }
+      }
       if (t == 4) {  // the second half after reopening
         c.reset();
         c = MustOpen(dir, dim, metric, UINT64_MAX);
       }
+      const uint64_t rows = t < 2 ? first : n;
       auto q = RandomVector(&rng, dim);
       const Filter& filter = t % 2 == 0 ? Filter{} : f;
       std::vector<float> nq = q;
       if (metric == Metric::kCosine) Normalize(nq.data(), dim);
       std::vector<std::pair<float, uint64_t>> truth;
-      for (uint64_t i = 0; i < n; ++i) {
-        if ((i >= 5 && (i - 5) % 97 == 0) || !filter.Matches(Meta(i))) continue;
+      for (uint64_t i = 0; i < rows; ++i) {
+        if (removed(i) || !filter.Matches(Meta(i))) continue;
         truth.emplace_back(Distance(metric, nq.data(), stored[i].data(), dim), i);
       }
       std::sort(truth.begin(), truth.end());
       for (size_t k : {1, 10, 50}) {
-        for (int threads : {1, 2}) {
+        // Two threads first: after the reopen they build the copy together.
+        for (int threads : {2, 1}) {
           auto hits = *c->Search(q, k, filter, threads);
           ASSERT_EQ(hits.size(), k);
           for (size_t i = 0; i < k; ++i) {
@@ -477,28 +494,47 @@ TEST_F(CollectionTest, DamagedRowEndsTheStoreThere) {
 }
 
 TEST_F(CollectionTest, ReadersSearchWhileAWriterAppends) {
+  // Past the compact-scan size, so two readers also extend the bfloat16 copy
+  // while the writer appends.
+  const uint64_t n = 9000;
   auto c = MustOpen(dir_.path(), 32, Metric::kL2, UINT64_MAX, 256);
+  std::vector<std::vector<float>> data;
+  std::mt19937 data_rng(6);
+  for (uint64_t i = 0; i < n; ++i) data.push_back(RandomVector(&data_rng, 32));
   std::atomic<bool> done{false};
   std::thread writer([&] {
-    std::mt19937 rng(6);
-    for (uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(c->Add(Meta(i), RandomVector(&rng, 32)).ok());
+    for (uint64_t i = 0; i < n; ++i) ASSERT_TRUE(c->Add(Meta(i), data[i]).ok());
     done = true;
   });
-  std::mt19937 rng(7);
-  uint64_t searches = 0;
-  while (!done || searches < 10) {
-    const uint64_t before = c->rows();
-    auto hits = *c->Search(RandomVector(&rng, 32), 10);
-    for (size_t i = 0; i < hits.size(); ++i) {
-      EXPECT_EQ(hits[i].id, Meta(hits[i].row).id);  // never a half-written row
-      if (i > 0) {
-        EXPECT_LE(hits[i - 1].distance, hits[i].distance);
+  auto read = [&](uint32_t seed) {
+    std::mt19937 rng(seed);
+    uint64_t searches = 0;
+    while (!done || searches < 10) {
+      const uint64_t before = c->rows();
+      auto hits = *c->Search(RandomVector(&rng, 32), 10);
+      for (size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_EQ(hits[i].id, Meta(hits[i].row).id);  // never a half-written row
+        if (i > 0) {
+          EXPECT_LE(hits[i - 1].distance, hits[i].distance);
+        }
       }
+      EXPECT_GE(hits.size(), std::min<uint64_t>(10, before));
+      ++searches;
     }
-    EXPECT_GE(hits.size(), std::min<uint64_t>(10, before));
-    ++searches;
-  }
+  };
+  std::thread other(read, 8);
+  read(7);
+  other.join();
   writer.join();
+  // Afterwards the answer is the exact one over every row.
+  std::mt19937 rng(9);
+  const auto q = RandomVector(&rng, 32);
+  std::vector<std::pair<float, uint64_t>> truth;
+  for (uint64_t i = 0; i < n; ++i) truth.emplace_back(Distance(Metric::kL2, q.data(), data[i].data(), 32), i);
+  std::sort(truth.begin(), truth.end());
+  auto hits = *c->Search(q, 10);
+  ASSERT_EQ(hits.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(hits[i].row, truth[i].second) << i;
 }
 
 }  // namespace

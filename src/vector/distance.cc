@@ -145,7 +145,7 @@ size_t FirstNonFiniteImpl(const float* v, size_t n) {
   return n;
 }
 
-float StoreRowImpl(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize) {
+float StoreRowImpl(const float* in, float* out, size_t dim, bool normalize) {
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d);
   const float norm = std::sqrt(DotImpl(in, in, dim));
@@ -153,14 +153,9 @@ float StoreRowImpl(const float* in, float* out, uint16_t* compact, size_t dim, b
   const auto vscale = hn::Set(d, scale);
   size_t i = 0;
   for (; i + lanes <= dim; i += lanes) {
-    const auto v = hn::Mul(hn::LoadU(d, in + i), vscale);
-    hn::StoreU(v, d, out + i);
-    StoreBf16(d, v, compact + i);
+    hn::StoreU(hn::Mul(hn::LoadU(d, in + i), vscale), d, out + i);
   }
-  for (; i < dim; ++i) {
-    out[i] = in[i] * scale;
-    compact[i] = ToBf16(out[i]);
-  }
+  for (; i < dim; ++i) out[i] = in[i] * scale;
   return norm;
 }
 
@@ -312,8 +307,8 @@ size_t FirstNonFinite(const float* v, size_t n) {
   return HWY_DYNAMIC_DISPATCH(FirstNonFiniteImpl)(v, n);
 }
 
-float StoreRow(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize) {
-  return HWY_DYNAMIC_DISPATCH(StoreRowImpl)(in, out, compact, dim, normalize);
+float StoreRow(const float* in, float* out, size_t dim, bool normalize) {
+  return HWY_DYNAMIC_DISPATCH(StoreRowImpl)(in, out, dim, normalize);
 }
 
 void ToBf16Many(const float* in, uint16_t* out, size_t n) {

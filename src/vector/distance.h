@@ -61,10 +61,10 @@ void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t
 size_t FirstNonFinite(const float* v, size_t n);
 
 // One pass that stores a new row: out = in, scaled to unit length when
-// `normalize` (an all-zero vector stays zero), and compact = ToBf16Many(out).
-// Returns the norm of `in`. out holds the same values as a copy followed by
-// Normalize (normalize) or the copy alone.
-float StoreRow(const float* in, float* out, uint16_t* compact, size_t dim, bool normalize);
+// `normalize` (an all-zero vector stays zero). Returns the norm of `in`. out
+// holds the same values as a copy followed by Normalize (normalize) or the
+// copy alone.
+float StoreRow(const float* in, float* out, size_t dim, bool normalize);
 
 // The name of the instruction set the kernels run with on this CPU.
 std::string_view KernelTarget();

@@ -20,9 +20,13 @@ class IdMap {
   // False when absent.
   bool Erase(const EventId& id);
   size_t size() const { return size_; }
-  // Hints that `id` will be looked up soon.
+  // Hints that `id` will be looked up soon: both cache lines its home slot
+  // may span.
   void Prefetch(const EventId& id) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(id)]);
+    if (slots_.empty()) return;
+    const Slot* s = &slots_[Home(id)];
+    __builtin_prefetch(s);
+    __builtin_prefetch(reinterpret_cast<const char*>(s + 1) - 1);
   }
   // Makes room for n entries in all, so inserting them does not rehash.
   void Reserve(size_t n);
