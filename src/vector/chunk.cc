@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,33 @@ std::string EncodeHeader(const Geometry& g, uint32_t number) {
 
 bool ValidMetric(uint32_t m) { return m >= 1 && m <= 3; }
 
+constexpr size_t kHugePage = size_t{2} << 20;
+
+// Maps `size` bytes of fd shared, at an address aligned to kHugePage.
+void* MapAligned(int fd, size_t size) {
+  // Reserve enough address space to find an aligned start, then map the
+  // file over it and give back the rest.
+  const size_t span = size + kHugePage;
+  void* reserved = ::mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (reserved == MAP_FAILED) return MAP_FAILED;
+  const auto start = reinterpret_cast<uintptr_t>(reserved);
+  const uintptr_t aligned = (start + kHugePage - 1) & ~(uintptr_t{kHugePage} - 1);
+  void* base = ::mmap(reinterpret_cast<void*>(aligned), size, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_FIXED, fd, 0);
+  if (base == MAP_FAILED) {
+    const int saved = errno;
+    ::munmap(reserved, span);
+    errno = saved;
+    return MAP_FAILED;
+  }
+  if (aligned > start) ::munmap(reserved, aligned - start);
+  const uintptr_t end = aligned + size, reserved_end = start + span;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t end_page = (end + page - 1) & ~(page - 1);
+  if (reserved_end > end_page) ::munmap(reinterpret_cast<void*>(end_page), reserved_end - end_page);
+  return base;
+}
+
 // The sum of squares in double: for rows whose float sum overflows.
 double SquaresInDouble(const float* v, uint32_t dim) {
   double squares = 0;
@@ -45,19 +73,28 @@ double SquaresInDouble(const float* v, uint32_t dim) {
   return squares;
 }
 
-// Writes `header` at offset 0 and zeros after it up to `size`.
+// Writes `header` at offset 0 and zeros after it up to `size`, in pieces of
+// 2 MiB on 2 MiB boundaries: the page cache then holds the file in 2 MiB
+// folios, which a mapping aligned to 2 MiB maps one page-table entry each
+// (a third of the time to fault in, and fewer TLB misses for the rows).
 Status WriteZeroed(int fd, const std::string& header, uint64_t size) {
-  constexpr size_t kPiece = 256 << 10;
+  constexpr size_t kPiece = kHugePage;
   static const char kZeros[kPiece] = {};
-  const ssize_t w = ::pwrite(fd, header.data(), header.size(), 0);
-  if (w != static_cast<ssize_t>(header.size())) {
-    return Status::IOError(w < 0 ? std::strerror(errno) : "short write of the header");
-  }
-  // Pieces end on multiples of kPiece, so the page cache sees aligned writes.
-  uint64_t at = header.size();
+  // The header and the zeros after it go in one write, so the first piece
+  // is one folio too.
+  uint64_t at = 0;
   while (at < size) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece - at % kPiece, size - at));
-    const ssize_t w = ::pwrite(fd, kZeros, n, static_cast<off_t>(at));
+    const uint64_t end = std::min<uint64_t>((at / kPiece + 1) * kPiece, size);
+    iovec parts[2];
+    int count = 0;
+    if (at < header.size()) {
+      parts[count++] = {const_cast<char*>(header.data()) + at, header.size() - at};
+    }
+    const uint64_t zeros_from = std::max<uint64_t>(at, header.size());
+    if (zeros_from < end) {
+      parts[count++] = {const_cast<char*>(kZeros), static_cast<size_t>(end - zeros_from)};
+    }
+    const ssize_t w = ::pwritev(fd, parts, count, static_cast<off_t>(at));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return Status::IOError(w < 0 ? std::strerror(errno) : "no progress");
     at += static_cast<uint64_t>(w);
@@ -142,7 +179,7 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
     ::unlink(path.c_str());
     return Status::IOError(fmt::format("write {}: {}", path, s.message()));
   }
-  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* base = MapAligned(fd, g.FileSize());
   if (base == MAP_FAILED) {
     Status s = Errno("mmap", path);
     ::close(fd);
@@ -197,7 +234,7 @@ Result<std::unique_ptr<Chunk>> Chunk::Open(const std::string& path, const Geomet
       DecodeFixed64(h + 32) != uint64_t{number - 1} * g.capacity) {
     return fail(Status::Corruption(path + ": chunk number or first row mismatch [VEC-4]"));
   }
-  void* base = ::mmap(nullptr, g.FileSize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* base = MapAligned(fd, g.FileSize());
   if (base == MAP_FAILED) return fail(Errno("mmap", path));
   return std::unique_ptr<Chunk>(new Chunk(path, number, g, fd, static_cast<char*>(base)));
 }
