@@ -6,7 +6,7 @@
 //                  grows;
 //   vector-search: exact top-k, one query at a time, over 10K x 128 and
 //                  10K x 384 (one thread), and 1M x 128 (both cores); the
-//                  first query, which builds the bfloat16 copy, apart.
+//                  first query, which builds the int8 copy, apart.
 #include <time.h>
 
 #include <algorithm>
@@ -132,7 +132,7 @@ Status RunSearchCase(const BenchSettings& settings, uint64_t n, uint32_t dim, in
   double seconds = 0;
   HANSHIRO_ASSIGN_OR_RETURN(auto c, Fill(dir, n, dim, data, &seconds));
   const auto q = RandomVectors(queries, dim, 3);
-  // The first query also builds the store's bfloat16 copy of all n rows.
+  // The first query also builds the store's int8 copy of all n rows.
   const auto first_start = Clock::now();
   HANSHIRO_RETURN_IF_ERROR(c->Search({q.data(), dim}, k, {}, threads).status());
   const double first_ms =

@@ -135,15 +135,24 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       // Address space only: pages are touched by the first search that
       // builds the copy (BuildCompact), never by appends.
       compact_(size_t{g.capacity} * g.stride),
+      scales_(g.capacity),
+      errors_(g.capacity),
       norms_(g.capacity) {}
 
 void Chunk::BuildCompact(uint32_t from, uint32_t to) {
   const uint32_t dim = geometry_.dim;
   for (uint32_t r = from; r < to; ++r) {
     const float* v = row(r);
-    ToBf16Many(v, compact_.data() + size_t{r} * geometry_.stride, dim);
-    const float norm = std::sqrt(Dot(v, v, dim));
-    norms_[r] = std::isfinite(norm) ? norm : static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
+    float error;
+    scales_[r] = ToInt8Row(v, dim, compact_.data() + size_t{r} * geometry_.stride, &error);
+    float norm = std::sqrt(Dot(v, v, dim));
+    // In double when the float sum overflows or underflows.
+    if (!(std::isfinite(norm) && norm >= 1e-18f)) {
+      norm = static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
+    }
+    norms_[r] = norm;
+    if (error < 0) error = norm * (1 + 0x1p-20f);
+    errors_[r] = error + RoundingUnit(dim) * (norm + error);
   }
 }
 

@@ -82,15 +82,24 @@ class Chunk {
   // Drops rows [from, capacity) (what recovery does not keep).
   void ClearFrom(uint32_t from) { ClearRows(from, geometry_.capacity); }
 
-  // The in-memory compact copy used to scan large stores: each row in
-  // bfloat16 (stride elements), and the norm of the stored row. Neither is
-  // written by WriteRow; BuildCompact fills them for rows [from, to), which
-  // must hold written rows. REQUIRES for the accessors: row r built.
-  const uint16_t* compact_row(uint32_t r) const {
+  // The in-memory compact copy used to scan large stores: each row in int8
+  // (stride elements, zero past dim) with its scale, the norm of the stored
+  // row, and its error per unit of query norm: |q.v - scale * d| <=
+  // |q| * error for d the float dot product of q with the codes (the
+  // quantization bound of ToInt8Row, or the norm for a row too small to
+  // scale, plus the dot product's rounding). None of it is written by
+  // WriteRow; BuildCompact fills it for rows [from, to), which must hold
+  // written rows. REQUIRES for the accessors: the rows read are built.
+  const int8_t* compact_row(uint32_t r) const {
     return compact_.data() + size_t{r} * geometry_.stride;
   }
-  float norm(uint32_t r) const { return norms_[r]; }
+  const float* scales(uint32_t r) const { return scales_.data() + r; }
+  const float* errors(uint32_t r) const { return errors_.data() + r; }
+  const float* norms(uint32_t r) const { return norms_.data() + r; }
   void BuildCompact(uint32_t from, uint32_t to);
+  // The relative rounding error of a float dot product or sum of squares
+  // over this many elements, generously (4 dim 2^-23).
+  static float RoundingUnit(uint32_t dim) { return 4.0f * static_cast<float>(dim) * 0x1p-23f; }
 
   // msync of the whole mapping.
   Status Sync();
@@ -109,7 +118,9 @@ class Chunk {
   char* const base_;
   float* const rows_;
   const size_t meta_offset_;
-  HugeArray<uint16_t> compact_;
+  HugeArray<int8_t> compact_;
+  HugeArray<float> scales_;
+  HugeArray<float> errors_;
   HugeArray<float> norms_;
 };
 

@@ -14,8 +14,8 @@ namespace {
 constexpr size_t kBlockRows = 256;
 // Below this many rows per thread, more threads cost more than they save.
 constexpr uint64_t kMinRowsPerThread = 32768;
-// From this many rows on, search scans the bfloat16 copy (half the memory
-// traffic) and re-ranks the candidates exactly.
+// From this many rows on, search scans the int8 copy (a quarter of the
+// memory traffic) and re-ranks the candidates exactly.
 constexpr uint64_t kCompactMinRows = 4096;
 
 std::string ChunkPath(const std::string& dir, uint32_t number) {
@@ -330,38 +330,32 @@ void Collection::ScanRange(const float* query, uint64_t begin, uint64_t end, siz
 void Collection::ScanCompact(const float* query, uint64_t begin, uint64_t end, size_t k,
                              const Filter& filter, std::vector<Hit>* bounds,
                              std::vector<Candidate>* candidates) const {
-  // With bfloat16 rows, |exact - approx| <= slack (distance.h); a row can be
-  // in the top k only if its lower bound is at most the k-th smallest upper
-  // bound, so those rows are kept for exact re-ranking.
+  // With int8 rows, each distance has a lower and an upper bound
+  // (Int8Bounds); a row can be in the top k only if its lower bound is at
+  // most the k-th smallest upper bound, so those rows are kept for exact
+  // re-ranking.
   const uint32_t dim = geometry_.dim;
   const float qq = Dot(query, query, dim);
-  const float qn = std::sqrt(qq);
-  const float unit = std::ldexp(1.0f, -8) * 1.01f + 4.0f * dim * std::ldexp(1.0f, -23);
-  const bool l2 = geometry_.metric == Metric::kL2;
-  const float base = geometry_.metric == Metric::kCosine ? 1.0f : 0.0f;
-  float dots[kBlockRows];
+  // The query's norm in double, rounded up: a float sum can underflow.
+  double squares = 0;
+  for (uint32_t i = 0; i < dim; ++i) squares += double{query[i]} * query[i];
+  const float qn = static_cast<float>(std::sqrt(squares)) * (1 + 0x1p-20f);
+  const float unit = Chunk::RoundingUnit(dim);
+  float dots[kBlockRows], lower[kBlockRows], upper[kBlockRows];
   for (uint64_t row = begin; row < end;) {
     const Chunk* c = chunk(row / geometry_.capacity);
     const uint32_t local = static_cast<uint32_t>(row % geometry_.capacity);
     const uint32_t n = static_cast<uint32_t>(
         std::min<uint64_t>({kBlockRows, end - row, geometry_.capacity - local}));
-    DotManyBf16(query, c->compact_row(local), geometry_.stride, n, dim, dots);
+    DotManyInt8(query, c->compact_row(local), geometry_.stride, n, dim, dots);
+    Int8Bounds(geometry_.metric, qn, qq, unit, dots, c->scales(local), c->errors(local),
+               c->norms(local), n, lower, upper);
     for (uint32_t i = 0; i < n; ++i) {
-      const float vn = c->norm(local + i);
-      float approx, slack;
-      if (l2) {
-        approx = qq - 2 * dots[i] + vn * vn;
-        slack = unit * (2 * qn * vn + (qn + vn) * (qn + vn));
-      } else {
-        approx = base - dots[i];
-        slack = unit * qn * vn;
-      }
-      const float lower = approx - slack;
-      if (bounds->size() == k && lower > bounds->front().distance) continue;
+      if (bounds->size() == k && lower[i] > bounds->front().distance) continue;
       if (c->state(local + i) != kStateLive) continue;
       if (!filter.empty() && !filter.Matches(c->meta(local + i))) continue;
-      Offer(bounds, k, Hit{{}, approx + slack, 0, row + i});
-      candidates->push_back({lower, row + i});
+      Offer(bounds, k, Hit{{}, upper[i], 0, row + i});
+      candidates->push_back({lower[i], row + i});
     }
     row += n;
   }

@@ -5,7 +5,7 @@
 // the row's tombstone. Search scans rows with the SIMD kernels, applies the
 // filter inside the scan (so all k results match it), keeps a bounded heap of
 // the k best, and splits large stores across threads. Large stores are
-// scanned in an in-memory bfloat16 copy (half the memory traffic) with error
+// scanned in an in-memory int8 copy (a quarter of the memory traffic) with error
 // bounds, and the rows that could be in the top k are re-ranked with the
 // exact kernel: the answer is the same as the full-precision scan's. Appends
 // do not write that copy: the first such scan builds it, and each later one
@@ -155,7 +155,7 @@ class Collection {
   void ScanCompact(const float* query, uint64_t begin, uint64_t end, size_t k,
                    const Filter& filter, std::vector<Hit>* bounds,
                    std::vector<Candidate>* candidates) const;
-  // Extends the bfloat16 copy over rows [0, n) (published rows), on up to
+  // Extends the int8 copy over rows [0, n) (published rows), on up to
   // `threads` threads.
   void BuildCompact(uint64_t n, int threads) const;
 
@@ -177,7 +177,7 @@ class Collection {
   // use, so appends do not wait for a new file's pages.
   std::future<Result<std::unique_ptr<Chunk>>> next_chunk_;  // guarded by write_mu_
   uint64_t next_chunk_index_ = 0;                           // guarded by write_mu_
-  // Rows [0, compact_rows_) have their bfloat16 copy; extended under
+  // Rows [0, compact_rows_) have their int8 copy; extended under
   // compact_mu_ (the copy lives in the chunks, written only there).
   mutable std::mutex compact_mu_;
   mutable std::atomic<uint64_t> compact_rows_{0};

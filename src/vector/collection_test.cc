@@ -154,7 +154,7 @@ TEST_F(CollectionTest, ThreadsGiveTheSameAnswer) {
   }
 }
 
-// Large stores scan a bfloat16 copy and re-rank: the answer must be exactly
+// Large stores scan an int8 copy and re-rank: the answer must be exactly
 // that of the full-precision kernel over every row (same rows, same floats),
 // also for rows dominated by one element and, where the metric keeps them,
 // rows of very different lengths; and again after reopening, when the copy
@@ -494,7 +494,7 @@ TEST_F(CollectionTest, DamagedRowEndsTheStoreThere) {
 }
 
 TEST_F(CollectionTest, ReadersSearchWhileAWriterAppends) {
-  // Past the compact-scan size, so two readers also extend the bfloat16 copy
+  // Past the compact-scan size, so two readers also extend the int8 copy
   // while the writer appends.
   const uint64_t n = 9000;
   auto c = MustOpen(dir_.path(), 32, Metric::kL2, UINT64_MAX, 256);

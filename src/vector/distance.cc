@@ -109,27 +109,6 @@ HWY_INLINE void DistanceRows(uint8_t metric, const float* q, RowAt row, size_t c
   for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
 }
 
-// Stores the lanes of v as bfloat16 (ToBf16: round to nearest even).
-template <class D>
-HWY_INLINE void StoreBf16(D /*d*/, hn::Vec<D> v, uint16_t* HWY_RESTRICT out) {
-  const hn::RebindToUnsigned<D> du;
-  const hn::RebindToSigned<D> di;
-  const hn::Rebind<uint16_t, D> d16;
-  const auto bits = hn::BitCast(du, v);
-  const auto odd = hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1));
-  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(du, 0x7fff), odd)));
-  // The rounded halves fit in 16 bits: demote as (positive) int32.
-  hn::StoreU(hn::DemoteTo(d16, hn::BitCast(di, rounded)), d16, out);
-}
-
-void ToBf16ManyImpl(const float* in, uint16_t* out, size_t n) {
-  const hn::ScalableTag<float> d;
-  const size_t lanes = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes) StoreBf16(d, hn::LoadU(d, in + i), out + i);
-  for (; i < n; ++i) out[i] = ToBf16(in[i]);
-}
-
 size_t FirstNonFiniteImpl(const float* v, size_t n) {
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d);
@@ -159,18 +138,104 @@ float StoreRowImpl(const float* in, float* out, size_t dim, bool normalize) {
   return norm;
 }
 
-#if HWY_TARGET == HWY_SCALAR
-// One lane: each element widened on its own.
-void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
-                     size_t dim, float* out) {
-  for (size_t r = 0; r < count; ++r) {
-    const uint16_t* row = rows + r * stride;
-    float sum = 0;
-    for (size_t i = 0; i < dim; ++i) {
-      hwy::bfloat16_t b;
-      b.bits = row[i];
-      sum += q[i] * hwy::F32FromBF16(b);
+// Codes of one row in int8 with one scale (see distance.h).
+float ToInt8RowImpl(const float* HWY_RESTRICT v, size_t dim, int8_t* HWY_RESTRICT codes,
+                    float* resid) {
+  const hn::ScalableTag<float> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  const hn::Rebind<int8_t, decltype(d)> d8;
+  const size_t n = hn::Lanes(d);
+  auto vmax = hn::Zero(d);
+  size_t i = 0;
+  for (; i + n <= dim; i += n) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(d, v + i)));
+  float max = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  for (; i < dim; ++i) max = std::max(max, std::abs(v[i]));
+  if (!(max >= kInt8MinMax)) {  // zero, or too small to scale without underflow
+    for (i = 0; i < dim; ++i) codes[i] = 0;
+    *resid = -1;  // the caller bounds the row by its norm
+    return 0;
+  }
+  const float inv = 127.0f / max;
+  const float scale = max / 127.0f;
+  const auto vinv = hn::Set(d, inv);
+  auto e2 = hn::Zero(d);
+  float tail = 0;
+  for (i = 0; i + n <= dim; i += n) {
+    const auto x = hn::Mul(hn::LoadU(d, v + i), vinv);
+    const auto r = hn::Round(x);
+    hn::StoreU(hn::DemoteTo(d8, hn::ConvertTo(di, r)), d8, codes + i);
+    const auto e = hn::Sub(x, r);
+    e2 = hn::MulAdd(e, e, e2);
+  }
+  for (; i < dim; ++i) {
+    const float x = v[i] * inv;
+    const float r = std::nearbyint(x);
+    codes[i] = static_cast<int8_t>(r);
+    tail += (x - r) * (x - r);
+  }
+  const float squares = hn::GetLane(hn::SumOfLanes(d, e2)) + tail;
+  // x differs from v / scale by at most 3 roundings of a value below 128
+  // (2^-15 per element, generously); the sum carries one relative error
+  // of at most dim * 2^-24.
+  const float fdim = static_cast<float>(dim);
+  *resid = scale * (std::sqrt(squares) * (1 + fdim * 0x1p-23f) + std::sqrt(fdim) * 0x1p-15f) *
+           (1 + 0x1p-20f);
+  return scale;
+}
+
+// lower/upper = approx -/+ slack for n int8 rows (see distance.h).
+void Int8BoundsImpl(uint8_t metric, float qn, float qq, float unit, const float* HWY_RESTRICT dots,
+                    const float* HWY_RESTRICT scales, const float* HWY_RESTRICT errors,
+                    const float* HWY_RESTRICT norms, size_t n, float* HWY_RESTRICT lower,
+                    float* HWY_RESTRICT upper) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  const bool l2 = metric == 3;
+  const auto vqn = hn::Set(d, qn), vqq = hn::Set(d, qq), vunit = hn::Set(d, unit);
+  const auto vbase = hn::Set(d, metric == 1 ? 1.0f : 0.0f);
+  const auto inf = hn::Set(d, INFINITY), neg_inf = hn::Set(d, -INFINITY);
+  auto one = [&](auto dot, auto error, auto vn, float* lo, float* hi, size_t count) {
+    hn::Vec<decltype(d)> approx, slack;
+    if (l2) {
+      const auto sum = hn::Add(vqn, vn);
+      approx = hn::MulAdd(vn, vn, hn::NegMulAdd(hn::Set(d, 2.0f), dot, vqq));
+      slack = hn::MulAdd(vunit, hn::Mul(sum, sum), hn::Mul(hn::Set(d, 2.0f), hn::Mul(vqn, error)));
+    } else {
+      approx = hn::Sub(vbase, dot);
+      slack = hn::Mul(vqn, error);
     }
+    auto l = hn::Sub(approx, slack), h = hn::Add(approx, slack);
+    // Overflow: no bound, so the row is always re-ranked.
+    const auto ok = hn::And(hn::IsFinite(l), hn::IsFinite(h));
+    l = hn::IfThenElse(ok, l, neg_inf);
+    h = hn::IfThenElse(ok, h, inf);
+    HWY_ALIGN float lbuf[hn::MaxLanes(d)], hbuf[hn::MaxLanes(d)];
+    hn::Store(l, d, lbuf);
+    hn::Store(h, d, hbuf);
+    for (size_t j = 0; j < count; ++j) {
+      lo[j] = lbuf[j];
+      hi[j] = hbuf[j];
+    }
+  };
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto dot = hn::Mul(hn::LoadU(d, scales + i), hn::LoadU(d, dots + i));
+    one(dot, hn::LoadU(d, errors + i), hn::LoadU(d, norms + i), lower + i, upper + i, lanes);
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    const auto dot = hn::Mul(LoadTail(d, scales + i, rest), LoadTail(d, dots + i, rest));
+    one(dot, LoadTail(d, errors + i, rest), LoadTail(d, norms + i, rest), lower + i, upper + i,
+        rest);
+  }
+}
+
+#if HWY_TARGET == HWY_SCALAR
+void DotManyInt8Impl(const float* q, const int8_t* rows, size_t stride, size_t count, size_t dim,
+                     float* out) {
+  for (size_t r = 0; r < count; ++r) {
+    float sum = 0;
+    for (size_t i = 0; i < dim; ++i) sum += q[i] * rows[r * stride + i];
     out[r] = sum;
   }
 }
@@ -187,82 +252,60 @@ HWY_INLINE void StoreBlockSum(D d, hn::Vec<D> v, float* HWY_RESTRICT out) {
   }
 }
 
-// Dot products of a float query with bfloat16 rows, four rows per pass.
-// One load of 2N bfloat16 lanes widens to two float vectors: zipped with
-// zeros, each element becomes the upper half of a float lane (ZipLower and
-// ZipUpper). Those ops take lanes in their own order (per 128-bit block), so
-// the query is laid out in the same order once per call, and nothing is
-// shuffled per row. Four rows' sums are reduced together: one transpose of
-// their accumulators, not four horizontal sums.
-void DotManyBf16Impl(const float* q, const uint16_t* rows, size_t stride, size_t count,
-                     size_t dim, float* out) {
+// Sums of four rows' accumulators, stored to out[0, 4): one transpose of
+// the four vectors, not four horizontal sums.
+template <class D>
+HWY_INLINE void StoreFourSums(D d, hn::Vec<D> s0, hn::Vec<D> s1, hn::Vec<D> s2, hn::Vec<D> s3,
+                              float* HWY_RESTRICT out) {
+  const hn::Repartition<uint64_t, D> d64;
+  // Per block: [s0 s1 s0 s1] halves, then [s0 s1 s2 s3].
+  const auto t01 = hn::Add(hn::InterleaveLower(s0, s1), hn::InterleaveUpper(d, s0, s1));
+  const auto t23 = hn::Add(hn::InterleaveLower(s2, s3), hn::InterleaveUpper(d, s2, s3));
+  const auto u01 = hn::BitCast(d64, t01), u23 = hn::BitCast(d64, t23);
+  StoreBlockSum(d, hn::Add(hn::BitCast(d, hn::InterleaveLower(u01, u23)),
+                           hn::BitCast(d, hn::InterleaveUpper(d64, u01, u23))), out);
+}
+
+// Dot products of a float query with int8 rows, four rows per pass, each
+// group of lanes widened to int32 and converted; two accumulators per row.
+// The query is zero-padded to whole vectors, so the rows' padding (which
+// stride must hold) is multiplied by zero.
+void DotManyInt8Impl(const float* q, const int8_t* rows, size_t stride, size_t count, size_t dim,
+                     float* out) {
   const hn::ScalableTag<float> d;
-  const hn::RebindToUnsigned<decltype(d)> du;
-  const hn::Repartition<uint16_t, decltype(d)> d16;
-  const hn::Repartition<uint64_t, decltype(d)> d64;
-  const size_t n = hn::Lanes(d), n16 = hn::Lanes(d16);
-  const size_t groups = (dim + n16 - 1) / n16;
-  const size_t full = dim / n16;  // groups without a tail
-  // Where each float lane's element comes from within a group.
-  HWY_ALIGN uint32_t from_lo[hn::MaxLanes(du)], from_hi[hn::MaxLanes(du)];
-  const auto z16 = hn::Zero(d16);
-  const auto iota = hn::Iota(d16, 0);
-  hn::Store(hn::ShiftRight<16>(hn::ZipLower(du, z16, iota)), du, from_lo);
-  hn::Store(hn::ShiftRight<16>(hn::ZipUpper(du, z16, iota)), du, from_hi);
-  // The query in that order, zero past dim (dim <= kMaxDim).
-  HWY_ALIGN float qp[kMaxDim + 2 * hn::MaxLanes(d)];
-  for (size_t g = 0; g < groups; ++g) {
-    for (size_t j = 0; j < n; ++j) {
-      const size_t lo = g * n16 + from_lo[j], hi = g * n16 + from_hi[j];
-      qp[2 * g * n + j] = lo < dim ? q[lo] : 0.0f;
-      qp[2 * g * n + n + j] = hi < dim ? q[hi] : 0.0f;
-    }
-  }
-  // The last, partial group of a row, zero-filled (never read past dim).
-  auto tail = [&](const uint16_t* row, uint16_t* buf) {
-    for (size_t i = 0; i < n16; ++i) buf[i] = full * n16 + i < dim ? row[full * n16 + i] : 0;
-    return hn::Load(d16, buf);
-  };
-  auto widen = [&](auto v, auto* lo, auto* hi) {
-    *lo = hn::BitCast(d, hn::ZipLower(du, z16, v));
-    *hi = hn::BitCast(d, hn::ZipUpper(du, z16, v));
-  };
-  HWY_ALIGN uint16_t tail_buf[4][hn::MaxLanes(d16)];
-  size_t r = 0;
-  for (; r < count; r += 4) {
-    // A pass of fewer than four rows repeats its last row.
-    const uint16_t* p[4];
+  const hn::RebindToSigned<decltype(d)> di;
+  const hn::Rebind<int8_t, decltype(d)> d8;
+  const size_t n = hn::Lanes(d);
+  const size_t padded = (dim + n - 1) / n * n;
+  HWY_ALIGN float qp[kMaxDim + hn::MaxLanes(d)];
+  for (size_t i = 0; i < padded; ++i) qp[i] = i < dim ? q[i] : 0.0f;
+  auto widen = [&](const int8_t* p) { return hn::ConvertTo(d, hn::PromoteTo(di, hn::LoadU(d8, p))); };
+  for (size_t r = 0; r < count; r += 4) {
+    const int8_t* p[4];
     for (size_t k = 0; k < 4; ++k) p[k] = rows + std::min(r + k, count - 1) * stride;
     auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
     auto b0 = hn::Zero(d), b1 = hn::Zero(d), b2 = hn::Zero(d), b3 = hn::Zero(d);
-    for (size_t g = 0; g < groups; ++g) {
-      const auto qlo = hn::Load(d, qp + 2 * g * n);
-      const auto qhi = hn::Load(d, qp + 2 * g * n + n);
-      const bool part = g == full;
-      hn::Vec<decltype(d)> lo, hi;
-      widen(part ? tail(p[0], tail_buf[0]) : hn::LoadU(d16, p[0] + g * n16), &lo, &hi);
-      a0 = hn::MulAdd(qlo, lo, a0);
-      b0 = hn::MulAdd(qhi, hi, b0);
-      widen(part ? tail(p[1], tail_buf[1]) : hn::LoadU(d16, p[1] + g * n16), &lo, &hi);
-      a1 = hn::MulAdd(qlo, lo, a1);
-      b1 = hn::MulAdd(qhi, hi, b1);
-      widen(part ? tail(p[2], tail_buf[2]) : hn::LoadU(d16, p[2] + g * n16), &lo, &hi);
-      a2 = hn::MulAdd(qlo, lo, a2);
-      b2 = hn::MulAdd(qhi, hi, b2);
-      widen(part ? tail(p[3], tail_buf[3]) : hn::LoadU(d16, p[3] + g * n16), &lo, &hi);
-      a3 = hn::MulAdd(qlo, lo, a3);
-      b3 = hn::MulAdd(qhi, hi, b3);
+    size_t i = 0;
+    for (; i + 2 * n <= padded; i += 2 * n) {
+      const auto q0 = hn::Load(d, qp + i), q1 = hn::Load(d, qp + i + n);
+      a0 = hn::MulAdd(q0, widen(p[0] + i), a0);
+      b0 = hn::MulAdd(q1, widen(p[0] + i + n), b0);
+      a1 = hn::MulAdd(q0, widen(p[1] + i), a1);
+      b1 = hn::MulAdd(q1, widen(p[1] + i + n), b1);
+      a2 = hn::MulAdd(q0, widen(p[2] + i), a2);
+      b2 = hn::MulAdd(q1, widen(p[2] + i + n), b2);
+      a3 = hn::MulAdd(q0, widen(p[3] + i), a3);
+      b3 = hn::MulAdd(q1, widen(p[3] + i + n), b3);
     }
-    const auto s0 = hn::Add(a0, b0), s1 = hn::Add(a1, b1);
-    const auto s2 = hn::Add(a2, b2), s3 = hn::Add(a3, b3);
-    // Per block: [s0 s1 s0 s1] halves, then [s0 s1 s2 s3].
-    const auto t01 = hn::Add(hn::InterleaveLower(s0, s1), hn::InterleaveUpper(d, s0, s1));
-    const auto t23 = hn::Add(hn::InterleaveLower(s2, s3), hn::InterleaveUpper(d, s2, s3));
-    const auto u01 = hn::BitCast(d64, t01), u23 = hn::BitCast(d64, t23);
-    const auto x = hn::Add(hn::BitCast(d, hn::InterleaveLower(u01, u23)),
-                           hn::BitCast(d, hn::InterleaveUpper(d64, u01, u23)));
+    if (i < padded) {
+      const auto q0 = hn::Load(d, qp + i);
+      a0 = hn::MulAdd(q0, widen(p[0] + i), a0);
+      a1 = hn::MulAdd(q0, widen(p[1] + i), a1);
+      a2 = hn::MulAdd(q0, widen(p[2] + i), a2);
+      a3 = hn::MulAdd(q0, widen(p[3] + i), a3);
+    }
     float sums[4];
-    StoreBlockSum(d, x, sums);
+    StoreFourSums(d, hn::Add(a0, b0), hn::Add(a1, b1), hn::Add(a2, b2), hn::Add(a3, b3), sums);
     for (size_t k = 0; k < 4 && r + k < count; ++k) out[r + k] = sums[k];
   }
 }
@@ -298,8 +341,25 @@ void DistanceGather(Metric metric, const float* query, const float* const* rows,
   HWY_DYNAMIC_DISPATCH(DistanceGatherImpl)
   (static_cast<uint8_t>(metric), query, rows, count, dim, out);
 }
-HWY_EXPORT(DotManyBf16Impl);
-HWY_EXPORT(ToBf16ManyImpl);
+HWY_EXPORT(DotManyInt8Impl);
+HWY_EXPORT(ToInt8RowImpl);
+HWY_EXPORT(Int8BoundsImpl);
+
+void Int8Bounds(Metric metric, float qn, float qq, float unit, const float* dots,
+                const float* scales, const float* errors, const float* norms, size_t n,
+                float* lower, float* upper) {
+  HWY_DYNAMIC_DISPATCH(Int8BoundsImpl)
+  (static_cast<uint8_t>(metric), qn, qq, unit, dots, scales, errors, norms, n, lower, upper);
+}
+
+float ToInt8Row(const float* v, size_t dim, int8_t* codes, float* resid) {
+  return HWY_DYNAMIC_DISPATCH(ToInt8RowImpl)(v, dim, codes, resid);
+}
+
+void DotManyInt8(const float* query, const int8_t* rows, size_t stride, size_t count, size_t dim,
+                 float* out) {
+  HWY_DYNAMIC_DISPATCH(DotManyInt8Impl)(query, rows, stride, count, dim, out);
+}
 HWY_EXPORT(FirstNonFiniteImpl);
 HWY_EXPORT(StoreRowImpl);
 
@@ -310,16 +370,6 @@ size_t FirstNonFinite(const float* v, size_t n) {
 float StoreRow(const float* in, float* out, size_t dim, bool normalize) {
   return HWY_DYNAMIC_DISPATCH(StoreRowImpl)(in, out, dim, normalize);
 }
-
-void ToBf16Many(const float* in, uint16_t* out, size_t n) {
-  HWY_DYNAMIC_DISPATCH(ToBf16ManyImpl)(in, out, n);
-}
-
-void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
-                 size_t dim, float* out) {
-  HWY_DYNAMIC_DISPATCH(DotManyBf16Impl)(query, rows, stride, count, dim, out);
-}
-
 
 std::string_view MetricName(Metric metric) {
   switch (metric) {

@@ -41,20 +41,28 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim);
 // original norm.
 float Normalize(float* v, size_t dim);
 
-// bfloat16: the upper 16 bits of a float, rounded to nearest even. Its
-// relative error is at most 2^-8 (7 stored mantissa bits, rounded), so
-// |a.b - a.bf16(b)| <= 2^-8 |a| |b| (plus float rounding of the sum).
-inline uint16_t ToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest, ties to even (finite inputs)
-  return static_cast<uint16_t>(bits >> 16);
-}
-// out[i] = ToBf16(in[i]) for i < n.
-void ToBf16Many(const float* in, uint16_t* out, size_t n);
-// out[r] = query . rows[r] for bfloat16 rows (stride in elements).
-void DotManyBf16(const float* query, const uint16_t* rows, size_t stride, size_t count,
-                 size_t dim, float* out);
+// int8 rows with one scale each: codes[i] = round(v[i] / scale), scale =
+// max |v[i]| / 127. Returns scale and sets *resid to an upper bound of
+// |v - scale * codes| (so |q.v - scale * q.codes| <= |q| * resid, plus float
+// rounding of the dot product). A row whose largest element is below
+// kInt8MinMax (an all-zero row too) gets scale 0, zero codes and *resid = -1:
+// the caller bounds it by its norm instead.
+inline constexpr float kInt8MinMax = 1e-25f;
+float ToInt8Row(const float* v, size_t dim, int8_t* codes, float* resid);
+// out[r] = query . rows[r] for int8 rows (stride in elements). REQUIRES:
+// stride >= dim rounded up to a multiple of 16; the elements past dim are
+// read but do not count.
+void DotManyInt8(const float* query, const int8_t* rows, size_t stride, size_t count, size_t dim,
+                 float* out);
+
+// Bounds of the distances from a query (norm at most qn, qq = q.q) to n
+// int8 rows, given dots[i] = q.codes[i] (DotManyInt8), each row's scale, its
+// error (per unit of |q|: |q.v - scale * dots| <= |q| * error) and its norm:
+// lower[i] <= distance <= upper[i]. unit covers the float rounding of qq and
+// of the norms' squares (L2). A bound that overflows is -inf / +inf.
+void Int8Bounds(Metric metric, float qn, float qq, float unit, const float* dots,
+                const float* scales, const float* errors, const float* norms, size_t n,
+                float* lower, float* upper);
 
 // The index of the first element of v[0, n) that is infinite or NaN; n when
 // there is none.

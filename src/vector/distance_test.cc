@@ -94,48 +94,150 @@ TEST(DistanceTest, DistanceManyEqualsOneByOne) {
   });
 }
 
-TEST(DistanceTest, Bf16DotIsWithinItsErrorBound) {
-  std::mt19937 rng(3);
+// The quantization error of a row, exactly (in double).
+double RefInt8Error(const float* v, size_t dim, float scale, const int8_t* codes) {
+  double squares = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    const double e = double{v[i]} - double{scale} * codes[i];
+    squares += e * e;
+  }
+  return std::sqrt(squares);
+}
+
+TEST(DistanceTest, Int8RowsBoundTheirError) {
+  std::mt19937 rng(11);
   std::normal_distribution<float> normal(0, 1);
   ForEachSimdTarget([&] {
-    // Every tail length of a 32-lane group and of a four-row pass; rows
-    // padded past dim (stride > dim) with values that must not be read.
+    for (size_t dim : kDims) {
+      // Unit-scale rows, one element dominating, and rows scaled far down
+      // and up (down to just above the smallest row that is scaled).
+      for (double magnitude : {1.0, 1e-20, 1e-24, 1e20, 1e36}) {
+        for (bool dominated : {false, true}) {
+          std::vector<float> v(dim);
+          for (float& x : v) x = static_cast<float>(normal(rng) * magnitude);
+          if (dominated) v[dim / 2] = static_cast<float>(50 * magnitude);
+          std::vector<int8_t> codes(dim + 1, 99);
+          float resid = 0;
+          const float scale = ToInt8Row(v.data(), dim, codes.data(), &resid);
+          float max = 0;
+          for (float x : v) max = std::max(max, std::abs(x));
+          ASSERT_GT(scale, 0) << dim << " " << magnitude;
+          EXPECT_EQ(codes[dim], 99) << "wrote past the row, dim " << dim;
+          for (size_t i = 0; i < dim; ++i) {
+            ASSERT_LE(std::abs(int{codes[i]}), 127);
+            // Round to nearest: within half a step (and a rounding).
+            EXPECT_LE(std::abs(double{v[i]} - double{scale} * codes[i]),
+                      double{scale} * 0.5001) << "dim " << dim << " element " << i;
+          }
+          const double exact = RefInt8Error(v.data(), dim, scale, codes.data());
+          EXPECT_GE(resid, exact) << "dim " << dim << " magnitude " << magnitude;
+          EXPECT_LE(resid, exact * 1.01 + scale * std::sqrt(double(dim)) * 1e-3)
+              << "dim " << dim << " magnitude " << magnitude;
+        }
+      }
+      // Too small to scale (and all zero): no codes, the caller's case.
+      for (float tiny : {0.0f, kInt8MinMax / 2}) {
+        std::vector<float> v(dim, tiny);
+        std::vector<int8_t> codes(dim, 5);
+        float resid = 0;
+        EXPECT_EQ(ToInt8Row(v.data(), dim, codes.data(), &resid), 0.0f);
+        EXPECT_EQ(resid, -1.0f);
+        EXPECT_EQ(codes, std::vector<int8_t>(dim, 0));
+      }
+    }
+  });
+}
+
+TEST(DistanceTest, Int8DotIsWithinItsRounding) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0, 1);
+  std::uniform_int_distribution<int> code(-127, 127);
+  ForEachSimdTarget([&] {
+    // Every tail of a vector and of a four-row pass; the rows' padding holds
+    // codes that must not count.
     for (size_t dim : {1, 5, 16, 17, 31, 32, 33, 63, 64, 127, 128, 385, 4096}) {
       for (size_t count : {1, 2, 3, 4, 5, 9}) {
-        const size_t stride = dim + 3;
-        std::vector<float> rows(count * dim), q(dim);
-        for (auto& x : rows) x = normal(rng);
+        const size_t stride = (dim + 15) / 16 * 16 + 16;
+        std::vector<float> q(dim);
         for (auto& x : q) x = normal(rng);
-        std::vector<uint16_t> b(count * stride, ToBf16(1e30f));
+        std::vector<int8_t> rows(count * stride, 127);
         for (size_t r = 0; r < count; ++r) {
-          for (size_t i = 0; i < dim; ++i) b[r * stride + i] = ToBf16(rows[r * dim + i]);
+          for (size_t i = 0; i < dim; ++i) rows[r * stride + i] = static_cast<int8_t>(code(rng));
         }
         std::vector<float> out(count + 1, -1.0f);
-        DotManyBf16(q.data(), b.data(), stride, count, dim, out.data());
+        DotManyInt8(q.data(), rows.data(), stride, count, dim, out.data());
         for (size_t r = 0; r < count; ++r) {
-          const float* row = rows.data() + r * dim;
-          const double bound = std::ldexp(1.0, -8) * std::sqrt(RefDot(q.data(), q.data(), dim) *
-                                                               RefDot(row, row, dim));
-          EXPECT_LE(std::abs(out[r] - RefDot(q.data(), row, dim)), bound * 1.01 + 1e-5)
+          double want = 0, magnitude = 0;
+          for (size_t i = 0; i < dim; ++i) {
+            want += double{q[i]} * rows[r * stride + i];
+            magnitude += std::abs(double{q[i]} * rows[r * stride + i]);
+          }
+          EXPECT_LE(std::abs(out[r] - want), magnitude * dim * 0x1p-24 + 1e-6)
               << "dim " << dim << " count " << count << " row " << r;
         }
         EXPECT_EQ(out[count], -1.0f) << "wrote past count " << count;
       }
     }
   });
+}
+
+// The bounds hold for every metric, as the compact scan uses them: the
+// exact distance (in double) lies between lower and upper.
+TEST(DistanceTest, Int8BoundsHoldTheExactDistance) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0, 1);
   ForEachSimdTarget([&] {
-    std::vector<float> in(37);
-    for (auto& x : in) x = normal(rng);
-    in[3] = 1.00390625f;
-    in[20] = 1.01171875f;
-    std::vector<uint16_t> out(37);
-    ToBf16Many(in.data(), out.data(), in.size());
-    for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], ToBf16(in[i])) << i;
+    for (size_t dim : {1, 3, 16, 17, 128, 385}) {
+      const size_t n = 37, stride = (dim + 15) / 16 * 16;
+      const float unit = 4.0f * static_cast<float>(dim) * 0x1p-23f;
+      for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+        std::vector<float> rows(n * dim), q(dim);
+        for (auto& x : q) x = normal(rng);
+        for (size_t r = 0; r < n; ++r) {
+          const double magnitude = std::pow(10.0, static_cast<int>(r % 5) - 2);
+          for (size_t i = 0; i < dim; ++i) {
+            rows[r * dim + i] = static_cast<float>(normal(rng) * magnitude);
+          }
+          if (r == 7) std::fill_n(rows.begin() + r * dim, dim, 0.0f);
+          if (metric == Metric::kCosine) Normalize(rows.data() + r * dim, dim);
+        }
+        if (metric == Metric::kCosine) Normalize(q.data(), dim);
+        // As Chunk::BuildCompact fills them.
+        std::vector<int8_t> codes(n * stride, 0);
+        std::vector<float> scales(n), errors(n), norms(n);
+        for (size_t r = 0; r < n; ++r) {
+          const float* v = rows.data() + r * dim;
+          float error;
+          scales[r] = ToInt8Row(v, dim, codes.data() + r * stride, &error);
+          norms[r] = std::sqrt(Dot(v, v, dim));
+          if (error < 0) error = norms[r] * (1 + 0x1p-20f);
+          errors[r] = error + unit * (norms[r] + error);
+        }
+        std::vector<float> dots(n), lower(n), upper(n);
+        DotManyInt8(q.data(), codes.data(), stride, n, dim, dots.data());
+        const float qn = std::sqrt(static_cast<float>(RefDot(q.data(), q.data(), dim))) * (1 + 0x1p-20f);
+        Int8Bounds(metric, qn, Dot(q.data(), q.data(), dim), unit, dots.data(), scales.data(),
+                   errors.data(), norms.data(), n, lower.data(), upper.data());
+        for (size_t r = 0; r < n; ++r) {
+          const double exact = RefDistance(metric, q.data(), rows.data() + r * dim, dim);
+          EXPECT_LE(lower[r], exact) << MetricName(metric) << " dim " << dim << " row " << r;
+          EXPECT_GE(upper[r], exact) << MetricName(metric) << " dim " << dim << " row " << r;
+        }
+      }
+    }
+    // A bound that overflows gives no bound.
+    const float huge[2] = {3e38f, 3e38f}, q[2] = {1, 1};
+    int8_t codes[16] = {};
+    float error;
+    const float scale = ToInt8Row(huge, 2, codes, &error);
+    const float dot = [&] { float d; DotManyInt8(q, codes, 16, 1, 2, &d); return d; }();
+    const float norm = INFINITY;
+    float lower, upper;
+    Int8Bounds(Metric::kL2, std::sqrt(2.0f), 2, 8 * 0x1p-23f, &dot, &scale, &error, &norm, 1,
+               &lower, &upper);
+    EXPECT_EQ(lower, -INFINITY);
+    EXPECT_EQ(upper, INFINITY);
   });
-  EXPECT_EQ(ToBf16(1.0f), 0x3f80);
-  EXPECT_EQ(ToBf16(-2.0f), 0xc000);
-  EXPECT_EQ(ToBf16(1.00390625f), 0x3f80);  // halfway: ties to even
-  EXPECT_EQ(ToBf16(1.01171875f), 0x3f82);  // halfway: ties to even (up)
 }
 
 TEST(DistanceTest, NormalizeMakesUnitVectors) {
