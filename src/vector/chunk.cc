@@ -135,24 +135,17 @@ Chunk::Chunk(std::string path, uint32_t number, const Geometry& g, int fd, char*
       // Address space only: pages are touched by the first search that
       // builds the copy (BuildCompact), never by appends.
       compact_(size_t{g.capacity} * g.stride),
-      scales_(g.capacity),
-      errors_(g.capacity),
-      norms_(g.capacity) {}
+      row_info_(3 * size_t{g.capacity}) {}
 
 void Chunk::BuildCompact(uint32_t from, uint32_t to) {
   const uint32_t dim = geometry_.dim;
   for (uint32_t r = from; r < to; ++r) {
     const float* v = row(r);
-    float error;
-    scales_[r] = ToInt8Row(v, dim, compact_.data() + size_t{r} * geometry_.stride, &error);
-    float norm = std::sqrt(Dot(v, v, dim));
-    // In double when the float sum overflows or underflows.
-    if (!(std::isfinite(norm) && norm >= 1e-18f)) {
-      norm = static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
-    }
-    norms_[r] = norm;
-    if (error < 0) error = norm * (1 + 0x1p-20f);
-    errors_[r] = error + RoundingUnit(dim) * (norm + error);
+    const Int8Row info = ToInt8Row(v, dim, compact_.data() + size_t{r} * geometry_.stride);
+    float* p = row_info_.data();
+    p[r] = info.scale;
+    p[geometry_.capacity + r] = info.norm;
+    p[2 * size_t{geometry_.capacity} + r] = info.error;
   }
 }
 
@@ -178,7 +171,7 @@ Result<std::unique_ptr<Chunk>> Chunk::Create(const std::string& path, const Geom
     ::unlink(path.c_str());
     return s;
   }
-  // Every byte is written once with pwrite before the file is mapped. On
+  // Every byte is written once (pwritev) before the file is mapped. On
   // Linux this fills the page cache in large folios, and the populate below
   // then only maps pages that exist: about half the time of letting the
   // populate fault each page of an unwritten extent in (7 against 16 ms for

@@ -83,23 +83,17 @@ class Chunk {
   void ClearFrom(uint32_t from) { ClearRows(from, geometry_.capacity); }
 
   // The in-memory compact copy used to scan large stores: each row in int8
-  // (stride elements, zero past dim) with its scale, the norm of the stored
-  // row, and its error per unit of query norm: |q.v - scale * d| <=
-  // |q| * error for d the float dot product of q with the codes (the
-  // quantization bound of ToInt8Row, or the norm for a row too small to
-  // scale, plus the dot product's rounding). None of it is written by
-  // WriteRow; BuildCompact fills it for rows [from, to), which must hold
-  // written rows. REQUIRES for the accessors: the rows read are built.
+  // (stride elements, zero past dim) with its scale, norm and error
+  // (ToInt8Row). None of it is written by WriteRow; BuildCompact fills it
+  // for rows [from, to), which must hold written rows. REQUIRES for the
+  // accessors: the rows read are built.
   const int8_t* compact_row(uint32_t r) const {
     return compact_.data() + size_t{r} * geometry_.stride;
   }
-  const float* scales(uint32_t r) const { return scales_.data() + r; }
-  const float* errors(uint32_t r) const { return errors_.data() + r; }
-  const float* norms(uint32_t r) const { return norms_.data() + r; }
+  const float* scales(uint32_t r) const { return row_info_.data() + r; }
+  const float* norms(uint32_t r) const { return row_info_.data() + geometry_.capacity + r; }
+  const float* errors(uint32_t r) const { return row_info_.data() + 2 * size_t{geometry_.capacity} + r; }
   void BuildCompact(uint32_t from, uint32_t to);
-  // The relative rounding error of a float dot product or sum of squares
-  // over this many elements, generously (4 dim 2^-23).
-  static float RoundingUnit(uint32_t dim) { return 4.0f * static_cast<float>(dim) * 0x1p-23f; }
 
   // msync of the whole mapping.
   Status Sync();
@@ -119,9 +113,7 @@ class Chunk {
   float* const rows_;
   const size_t meta_offset_;
   HugeArray<int8_t> compact_;
-  HugeArray<float> scales_;
-  HugeArray<float> errors_;
-  HugeArray<float> norms_;
+  HugeArray<float> row_info_;  // scales, then norms, then errors, capacity each
 };
 
 }  // namespace hanshiro::vector

@@ -336,11 +336,7 @@ void Collection::ScanCompact(const float* query, uint64_t begin, uint64_t end, s
   // re-ranking.
   const uint32_t dim = geometry_.dim;
   const float qq = Dot(query, query, dim);
-  // The query's norm in double, rounded up: a float sum can underflow.
-  double squares = 0;
-  for (uint32_t i = 0; i < dim; ++i) squares += double{query[i]} * query[i];
-  const float qn = static_cast<float>(std::sqrt(squares)) * (1 + 0x1p-20f);
-  const float unit = Chunk::RoundingUnit(dim);
+  const float qn = NormUpperBound(query, dim);
   float dots[kBlockRows], lower[kBlockRows], upper[kBlockRows];
   for (uint64_t row = begin; row < end;) {
     const Chunk* c = chunk(row / geometry_.capacity);
@@ -348,7 +344,7 @@ void Collection::ScanCompact(const float* query, uint64_t begin, uint64_t end, s
     const uint32_t n = static_cast<uint32_t>(
         std::min<uint64_t>({kBlockRows, end - row, geometry_.capacity - local}));
     DotManyInt8(query, c->compact_row(local), geometry_.stride, n, dim, dots);
-    Int8Bounds(geometry_.metric, qn, qq, unit, dots, c->scales(local), c->errors(local),
+    Int8Bounds(geometry_.metric, qn, qq, dim, dots, c->scales(local), c->errors(local),
                c->norms(local), n, lower, upper);
     for (uint32_t i = 0; i < n; ++i) {
       if (bounds->size() == k && lower[i] > bounds->front().distance) continue;
@@ -395,6 +391,9 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
   if (query.size() != geometry_.dim) {
     return Status::InvalidArgument(fmt::format(
         "query has {} elements; the collection's dimension is {}", query.size(), geometry_.dim));
+  }
+  if (const size_t bad = FirstNonFinite(query.data(), query.size()); bad < query.size()) {
+    return Status::InvalidArgument(fmt::format("query element {} is not finite", bad));
   }
   std::vector<Hit> result;
   if (k == 0) return result;

@@ -109,7 +109,8 @@ class Collection {
   uint64_t live() const;
 
   // The k nearest live rows that match `filter`, nearest first (ties by row).
-  // threads > 1 splits the scan. InvalidArgument for a wrong dimension.
+  // threads > 1 splits the scan. InvalidArgument for a wrong dimension or a
+  // non-finite element.
   Result<std::vector<Hit>> Search(std::span<const float> query, size_t k,
                                   const Filter& filter = {}, int threads = 1) const;
 

@@ -227,6 +227,45 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
   }
 }
 
+// Where squares round to zero: the compact scan's bounds must still hold the
+// distance the exact kernel computes. Row 100's squares (2^-150 each) round
+// to zero, so its distance from a zero query is 0; row 200's is 2^-146.
+TEST_F(CollectionTest, CompactScanAgreesWhereSquaresRoundToZero) {
+  std::mt19937 rng(12);
+  const uint32_t dim = 64;
+  auto c = MustOpen(dir_.path(), dim, Metric::kL2, UINT64_MAX);
+  std::vector<std::vector<float>> rows;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    auto v = RandomVector(&rng, dim);
+    if (i == 100) v.assign(dim, std::ldexp(1.0f, -75));
+    if (i == 200) {
+      v.assign(dim, 0.0f);
+      v[0] = std::ldexp(1.0f, -73);
+    }
+    ASSERT_TRUE(c->Add(Meta(i), v).ok());
+    rows.push_back(v);
+  }
+  const std::vector<float> q(dim, 0.0f);
+  std::vector<std::pair<float, uint64_t>> truth;
+  for (uint64_t i = 0; i < rows.size(); ++i) {
+    truth.emplace_back(Distance(Metric::kL2, q.data(), rows[i].data(), dim), i);
+  }
+  std::sort(truth.begin(), truth.end());
+  ASSERT_EQ(truth[0].second, 100u);
+  for (size_t k : {1, 2, 5}) {
+    auto hits = *c->Search(q, k);
+    ASSERT_EQ(hits.size(), k);
+    for (size_t i = 0; i < k; ++i) {
+      EXPECT_EQ(hits[i].row, truth[i].second) << "k " << k << " #" << i;
+      EXPECT_EQ(hits[i].distance, truth[i].first);
+    }
+  }
+  EXPECT_TRUE(c->Search(std::vector<float>(dim, NAN), 1).status().IsInvalidArgument());
+  auto inf = c->Search(std::vector<float>(dim, INFINITY), 1).status();
+  EXPECT_TRUE(inf.IsInvalidArgument());
+  EXPECT_NE(inf.message().find("element 0"), std::string::npos) << inf.ToString();
+}
+
 TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
   std::mt19937 rng(4);
   auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);

@@ -138,9 +138,11 @@ float StoreRowImpl(const float* in, float* out, size_t dim, bool normalize) {
   return norm;
 }
 
-// Codes of one row in int8 with one scale (see distance.h).
-float ToInt8RowImpl(const float* HWY_RESTRICT v, size_t dim, int8_t* HWY_RESTRICT codes,
-                    float* resid) {
+// The codes and scale of one int8 row, and an upper bound of its
+// quantization error |v - scale * codes| (-1 with scale 0 for a row too small
+// to scale); ToInt8Row adds the rest.
+float ScaleToInt8Impl(const float* HWY_RESTRICT v, size_t dim, int8_t* HWY_RESTRICT codes,
+                      float* resid) {
   const hn::ScalableTag<float> d;
   const hn::RebindToSigned<decltype(d)> di;
   const hn::Rebind<int8_t, decltype(d)> d8;
@@ -152,7 +154,7 @@ float ToInt8RowImpl(const float* HWY_RESTRICT v, size_t dim, int8_t* HWY_RESTRIC
   for (; i < dim; ++i) max = std::max(max, std::abs(v[i]));
   if (!(max >= kInt8MinMax)) {  // zero, or too small to scale without underflow
     for (i = 0; i < dim; ++i) codes[i] = 0;
-    *resid = -1;  // the caller bounds the row by its norm
+    *resid = -1;
     return 0;
   }
   const float inv = 127.0f / max;
@@ -184,13 +186,18 @@ float ToInt8RowImpl(const float* HWY_RESTRICT v, size_t dim, int8_t* HWY_RESTRIC
 }
 
 // lower/upper = approx -/+ slack for n int8 rows (see distance.h).
-void Int8BoundsImpl(uint8_t metric, float qn, float qq, float unit, const float* HWY_RESTRICT dots,
+void Int8BoundsImpl(uint8_t metric, float qn, float qq, size_t dim, const float* HWY_RESTRICT dots,
                     const float* HWY_RESTRICT scales, const float* HWY_RESTRICT errors,
                     const float* HWY_RESTRICT norms, size_t n, float* HWY_RESTRICT lower,
                     float* HWY_RESTRICT upper) {
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d);
   const bool l2 = metric == 3;
+  const float unit = Int8RoundingUnit(dim);
+  // Relative terms cannot cover what rounds away below the smallest normal
+  // float, in these sums or in the exact kernel's: at most half the
+  // smallest subnormal per operation, so a few per element.
+  const auto tiny = hn::Set(d, (4.0f * static_cast<float>(dim) + 16.0f) * 0x1p-149f);
   const auto vqn = hn::Set(d, qn), vqq = hn::Set(d, qq), vunit = hn::Set(d, unit);
   const auto vbase = hn::Set(d, metric == 1 ? 1.0f : 0.0f);
   const auto inf = hn::Set(d, INFINITY), neg_inf = hn::Set(d, -INFINITY);
@@ -204,6 +211,7 @@ void Int8BoundsImpl(uint8_t metric, float qn, float qq, float unit, const float*
       approx = hn::Sub(vbase, dot);
       slack = hn::Mul(vqn, error);
     }
+    slack = hn::Add(slack, tiny);
     auto l = hn::Sub(approx, slack), h = hn::Add(approx, slack);
     // Overflow: no bound, so the row is always re-ranked.
     const auto ok = hn::And(hn::IsFinite(l), hn::IsFinite(h));
@@ -342,19 +350,49 @@ void DistanceGather(Metric metric, const float* query, const float* const* rows,
   (static_cast<uint8_t>(metric), query, rows, count, dim, out);
 }
 HWY_EXPORT(DotManyInt8Impl);
-HWY_EXPORT(ToInt8RowImpl);
+HWY_EXPORT(ScaleToInt8Impl);
 HWY_EXPORT(Int8BoundsImpl);
 
-void Int8Bounds(Metric metric, float qn, float qq, float unit, const float* dots,
+void Int8Bounds(Metric metric, float qn, float qq, size_t dim, const float* dots,
                 const float* scales, const float* errors, const float* norms, size_t n,
                 float* lower, float* upper) {
   HWY_DYNAMIC_DISPATCH(Int8BoundsImpl)
-  (static_cast<uint8_t>(metric), qn, qq, unit, dots, scales, errors, norms, n, lower, upper);
+  (static_cast<uint8_t>(metric), qn, qq, dim, dots, scales, errors, norms, n, lower, upper);
 }
 
-float ToInt8Row(const float* v, size_t dim, int8_t* codes, float* resid) {
-  return HWY_DYNAMIC_DISPATCH(ToInt8RowImpl)(v, dim, codes, resid);
+namespace {
+
+double SquaresInDouble(const float* v, size_t dim) {
+  double squares = 0;
+  for (size_t i = 0; i < dim; ++i) squares += double{v[i]} * v[i];
+  return squares;
 }
+
+// The float at or above x.
+float RoundUp(double x) {
+  const auto f = static_cast<float>(x);
+  return static_cast<double>(f) >= x ? f : std::nextafter(f, INFINITY);
+}
+
+}  // namespace
+
+Int8Row ToInt8Row(const float* v, size_t dim, int8_t* codes) {
+  Int8Row row;
+  float resid;
+  row.scale = HWY_DYNAMIC_DISPATCH(ScaleToInt8Impl)(v, dim, codes, &resid);
+  row.norm = std::sqrt(Dot(v, v, dim));
+  // In double when the float sum overflows or underflows.
+  const bool exact = !(std::isfinite(row.norm) && row.norm >= 1e-18f);
+  if (exact) row.norm = static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
+  // A row too small to scale is bounded by its norm.
+  if (resid < 0) resid = RoundUp(std::sqrt(SquaresInDouble(v, dim)));
+  // Plus the dot product's rounding, rounded up.
+  const float unit = Int8RoundingUnit(dim);
+  row.error = std::nextafter(resid + unit * (row.norm + resid) * (1 + 0x1p-20f), INFINITY);
+  return row;
+}
+
+float NormUpperBound(const float* q, size_t dim) { return RoundUp(std::sqrt(SquaresInDouble(q, dim))); }
 
 void DotManyInt8(const float* query, const int8_t* rows, size_t stride, size_t count, size_t dim,
                  float* out) {

@@ -6,7 +6,8 @@
 //   kInnerProduct: negated inner product       -sum a_i b_i
 //   kCosine:       1 - cos(a, b), computed as 1 - a.b on vectors the store
 //                  normalized to unit length when they were added.
-// Pointers need no alignment; any dimension works. Stateless; thread-safe.
+// Pointers need no alignment; any dimension works (up to kMaxDim for the
+// int8 kernel). Stateless; thread-safe.
 #ifndef HANSHIRO_VECTOR_DISTANCE_H_
 #define HANSHIRO_VECTOR_DISTANCE_H_
 
@@ -41,26 +42,36 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim);
 // original norm.
 float Normalize(float* v, size_t dim);
 
-// int8 rows with one scale each: codes[i] = round(v[i] / scale), scale =
-// max |v[i]| / 127. Returns scale and sets *resid to an upper bound of
-// |v - scale * codes| (so |q.v - scale * q.codes| <= |q| * resid, plus float
-// rounding of the dot product). A row whose largest element is below
-// kInt8MinMax (an all-zero row too) gets scale 0, zero codes and *resid = -1:
-// the caller bounds it by its norm instead.
+// int8 rows with one scale each, for the compact copy large scans read.
+// codes[i] = round(v[i] / scale), scale = max |v[i]| / 127; a row whose
+// largest element is below kInt8MinMax (an all-zero row too) gets scale 0
+// and zero codes. norm is |v| (to nearest). error bounds the whole
+// approximation: for any query q and d = the float dot product of q with
+// the codes (DotManyInt8), |q.v - scale * d| <= NormUpperBound(q) * error.
 inline constexpr float kInt8MinMax = 1e-25f;
-float ToInt8Row(const float* v, size_t dim, int8_t* codes, float* resid);
+struct Int8Row {
+  float scale = 0;
+  float norm = 0;
+  float error = 0;
+};
+Int8Row ToInt8Row(const float* v, size_t dim, int8_t* codes);
+// |q| rounded up to a float.
+float NormUpperBound(const float* q, size_t dim);
+// The relative rounding error of a float dot product or sum of squares over
+// dim elements, generously (4 dim 2^-23).
+inline float Int8RoundingUnit(size_t dim) { return 4.0f * static_cast<float>(dim) * 0x1p-23f; }
 // out[r] = query . rows[r] for int8 rows (stride in elements). REQUIRES:
-// stride >= dim rounded up to a multiple of 16; the elements past dim are
-// read but do not count.
+// dim <= kMaxDim, and stride >= dim rounded up to a multiple of 16; the
+// elements past dim are read but do not count.
 void DotManyInt8(const float* query, const int8_t* rows, size_t stride, size_t count, size_t dim,
                  float* out);
 
-// Bounds of the distances from a query (norm at most qn, qq = q.q) to n
-// int8 rows, given dots[i] = q.codes[i] (DotManyInt8), each row's scale, its
-// error (per unit of |q|: |q.v - scale * dots| <= |q| * error) and its norm:
-// lower[i] <= distance <= upper[i]. unit covers the float rounding of qq and
-// of the norms' squares (L2). A bound that overflows is -inf / +inf.
-void Int8Bounds(Metric metric, float qn, float qq, float unit, const float* dots,
+// Bounds of the distances from a query q (qn = NormUpperBound(q), qq the
+// float Dot(q, q)) to n int8 rows, given dots[i] (DotManyInt8) and each
+// row's scale, error and norm (ToInt8Row): lower[i] <= Distance(q, row) <=
+// upper[i], for the distance the float kernels compute as well as the exact
+// one. A bound that overflows is -inf / +inf.
+void Int8Bounds(Metric metric, float qn, float qq, size_t dim, const float* dots,
                 const float* scales, const float* errors, const float* norms, size_t n,
                 float* lower, float* upper);
 

@@ -109,40 +109,49 @@ TEST(DistanceTest, Int8RowsBoundTheirError) {
   std::normal_distribution<float> normal(0, 1);
   ForEachSimdTarget([&] {
     for (size_t dim : kDims) {
-      // Unit-scale rows, one element dominating, and rows scaled far down
-      // and up (down to just above the smallest row that is scaled).
-      for (double magnitude : {1.0, 1e-20, 1e-24, 1e20, 1e36}) {
+      // Unit-scale rows, one element dominating, rows scaled far down and
+      // up, and one whose largest element is just above kInt8MinMax (the
+      // rest below the smallest normal float).
+      for (double magnitude : {1.0, 1e-20, 1e20, 1e36, 0.0}) {
         for (bool dominated : {false, true}) {
           std::vector<float> v(dim);
           for (float& x : v) x = static_cast<float>(normal(rng) * magnitude);
-          if (dominated) v[dim / 2] = static_cast<float>(50 * magnitude);
+          if (magnitude == 0.0) {
+            for (float& x : v) x = normal(rng) * 1e-39f;  // subnormal
+          }
+          if (dominated || magnitude == 0.0) {
+            v[dim / 2] = magnitude == 0.0 ? 2 * kInt8MinMax : static_cast<float>(50 * magnitude);
+          }
           std::vector<int8_t> codes(dim + 1, 99);
-          float resid = 0;
-          const float scale = ToInt8Row(v.data(), dim, codes.data(), &resid);
-          float max = 0;
-          for (float x : v) max = std::max(max, std::abs(x));
-          ASSERT_GT(scale, 0) << dim << " " << magnitude;
+          const Int8Row row = ToInt8Row(v.data(), dim, codes.data());
+          ASSERT_GT(row.scale, 0) << dim << " " << magnitude;
           EXPECT_EQ(codes[dim], 99) << "wrote past the row, dim " << dim;
           for (size_t i = 0; i < dim; ++i) {
             ASSERT_LE(std::abs(int{codes[i]}), 127);
             // Round to nearest: within half a step (and a rounding).
-            EXPECT_LE(std::abs(double{v[i]} - double{scale} * codes[i]),
-                      double{scale} * 0.5001) << "dim " << dim << " element " << i;
+            EXPECT_LE(std::abs(double{v[i]} - double{row.scale} * codes[i]),
+                      double{row.scale} * 0.5001) << "dim " << dim << " element " << i;
           }
-          const double exact = RefInt8Error(v.data(), dim, scale, codes.data());
-          EXPECT_GE(resid, exact) << "dim " << dim << " magnitude " << magnitude;
-          EXPECT_LE(resid, exact * 1.01 + scale * std::sqrt(double(dim)) * 1e-3)
+          const double exact = RefInt8Error(v.data(), dim, row.scale, codes.data());
+          const double norm = std::sqrt(RefDot(v.data(), v.data(), dim));
+          EXPECT_NEAR(row.norm, norm, norm * 1e-5) << "dim " << dim;
+          // error covers the quantization and the dot product's rounding,
+          // and is not much more.
+          EXPECT_GE(row.error, exact) << "dim " << dim << " magnitude " << magnitude;
+          EXPECT_LE(row.error, exact * 1.01 + row.scale * std::sqrt(double(dim)) * 1e-3 +
+                                   Int8RoundingUnit(dim) * 2 * norm)
               << "dim " << dim << " magnitude " << magnitude;
         }
       }
-      // Too small to scale (and all zero): no codes, the caller's case.
-      for (float tiny : {0.0f, kInt8MinMax / 2}) {
+      // Too small to scale (and all zero): no codes; bounded by the norm.
+      for (float tiny : {0.0f, kInt8MinMax / 2, 1e-40f}) {
         std::vector<float> v(dim, tiny);
         std::vector<int8_t> codes(dim, 5);
-        float resid = 0;
-        EXPECT_EQ(ToInt8Row(v.data(), dim, codes.data(), &resid), 0.0f);
-        EXPECT_EQ(resid, -1.0f);
+        const Int8Row row = ToInt8Row(v.data(), dim, codes.data());
+        EXPECT_EQ(row.scale, 0.0f);
         EXPECT_EQ(codes, std::vector<int8_t>(dim, 0));
+        EXPECT_GE(row.error, std::sqrt(RefDot(v.data(), v.data(), dim))) << tiny;
+        EXPECT_GT(row.norm + (tiny == 0 ? 1.0f : 0.0f), 0.0f) << tiny;
       }
     }
   });
@@ -157,7 +166,9 @@ TEST(DistanceTest, Int8DotIsWithinItsRounding) {
     // codes that must not count.
     for (size_t dim : {1, 5, 16, 17, 31, 32, 33, 63, 64, 127, 128, 385, 4096}) {
       for (size_t count : {1, 2, 3, 4, 5, 9}) {
-        const size_t stride = (dim + 15) / 16 * 16 + 16;
+        // Exactly as the store pads rows: a read past the padding of the
+        // last row is out of bounds (and seen by the sanitizers).
+        const size_t stride = (dim + 15) / 16 * 16;
         std::vector<float> q(dim);
         for (auto& x : q) x = normal(rng);
         std::vector<int8_t> rows(count * stride, 127);
@@ -182,59 +193,65 @@ TEST(DistanceTest, Int8DotIsWithinItsRounding) {
 }
 
 // The bounds hold for every metric, as the compact scan uses them: the
-// exact distance (in double) lies between lower and upper.
-TEST(DistanceTest, Int8BoundsHoldTheExactDistance) {
+// distance the exact kernel computes (which re-ranking compares) and the
+// exact one in double both lie between lower and upper, for rows and
+// queries of every magnitude, down to where squares round to zero.
+TEST(DistanceTest, Int8BoundsHoldTheDistance) {
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0, 1);
+  const double kMagnitudes[] = {1, 1e-2, 1e2, 1e-30, 0x1p-75, 1e30, 0};
   ForEachSimdTarget([&] {
-    for (size_t dim : {1, 3, 16, 17, 128, 385}) {
+    for (size_t dim : {1, 3, 16, 17, 64, 128, 385}) {
       const size_t n = 37, stride = (dim + 15) / 16 * 16;
-      const float unit = 4.0f * static_cast<float>(dim) * 0x1p-23f;
       for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
-        std::vector<float> rows(n * dim), q(dim);
-        for (auto& x : q) x = normal(rng);
-        for (size_t r = 0; r < n; ++r) {
-          const double magnitude = std::pow(10.0, static_cast<int>(r % 5) - 2);
-          for (size_t i = 0; i < dim; ++i) {
-            rows[r * dim + i] = static_cast<float>(normal(rng) * magnitude);
+        for (double q_magnitude : {1.0, 1e-30, 0x1p-75, 1e20, 0.0}) {
+          if (metric == Metric::kCosine && q_magnitude != 1.0) continue;  // queries are unit
+          std::vector<float> rows(n * dim), q(dim);
+          for (auto& x : q) x = static_cast<float>(normal(rng) * q_magnitude);
+          for (size_t r = 0; r < n; ++r) {
+            const double magnitude = kMagnitudes[r % std::size(kMagnitudes)];
+            for (size_t i = 0; i < dim; ++i) {
+              rows[r * dim + i] = static_cast<float>(normal(rng) * magnitude);
+            }
+            if (r % 11 == 4) {  // all elements equal: squares tie when tiny
+              std::fill_n(rows.begin() + r * dim, dim, static_cast<float>(magnitude));
+            }
+            if (metric == Metric::kCosine) Normalize(rows.data() + r * dim, dim);
           }
-          if (r == 7) std::fill_n(rows.begin() + r * dim, dim, 0.0f);
-          if (metric == Metric::kCosine) Normalize(rows.data() + r * dim, dim);
-        }
-        if (metric == Metric::kCosine) Normalize(q.data(), dim);
-        // As Chunk::BuildCompact fills them.
-        std::vector<int8_t> codes(n * stride, 0);
-        std::vector<float> scales(n), errors(n), norms(n);
-        for (size_t r = 0; r < n; ++r) {
-          const float* v = rows.data() + r * dim;
-          float error;
-          scales[r] = ToInt8Row(v, dim, codes.data() + r * stride, &error);
-          norms[r] = std::sqrt(Dot(v, v, dim));
-          if (error < 0) error = norms[r] * (1 + 0x1p-20f);
-          errors[r] = error + unit * (norms[r] + error);
-        }
-        std::vector<float> dots(n), lower(n), upper(n);
-        DotManyInt8(q.data(), codes.data(), stride, n, dim, dots.data());
-        const float qn = std::sqrt(static_cast<float>(RefDot(q.data(), q.data(), dim))) * (1 + 0x1p-20f);
-        Int8Bounds(metric, qn, Dot(q.data(), q.data(), dim), unit, dots.data(), scales.data(),
-                   errors.data(), norms.data(), n, lower.data(), upper.data());
-        for (size_t r = 0; r < n; ++r) {
-          const double exact = RefDistance(metric, q.data(), rows.data() + r * dim, dim);
-          EXPECT_LE(lower[r], exact) << MetricName(metric) << " dim " << dim << " row " << r;
-          EXPECT_GE(upper[r], exact) << MetricName(metric) << " dim " << dim << " row " << r;
+          if (metric == Metric::kCosine) Normalize(q.data(), dim);
+          std::vector<int8_t> codes(n * stride, 0);
+          std::vector<float> scales(n), errors(n), norms(n);
+          for (size_t r = 0; r < n; ++r) {  // as Chunk::BuildCompact fills them
+            const Int8Row row = ToInt8Row(rows.data() + r * dim, dim, codes.data() + r * stride);
+            scales[r] = row.scale;
+            errors[r] = row.error;
+            norms[r] = row.norm;
+          }
+          std::vector<float> dots(n), lower(n), upper(n);
+          DotManyInt8(q.data(), codes.data(), stride, n, dim, dots.data());
+          Int8Bounds(metric, NormUpperBound(q.data(), dim), Dot(q.data(), q.data(), dim), dim,
+                     dots.data(), scales.data(), errors.data(), norms.data(), n, lower.data(),
+                     upper.data());
+          for (size_t r = 0; r < n; ++r) {
+            const float* row = rows.data() + r * dim;
+            const double exact = RefDistance(metric, q.data(), row, dim);
+            const float kernel = Distance(metric, q.data(), row, dim);
+            EXPECT_LE(lower[r], std::min<double>(exact, kernel))
+                << MetricName(metric) << " dim " << dim << " row " << r << " q " << q_magnitude;
+            EXPECT_GE(upper[r], std::max<double>(exact, kernel))
+                << MetricName(metric) << " dim " << dim << " row " << r << " q " << q_magnitude;
+          }
         }
       }
     }
     // A bound that overflows gives no bound.
     const float huge[2] = {3e38f, 3e38f}, q[2] = {1, 1};
     int8_t codes[16] = {};
-    float error;
-    const float scale = ToInt8Row(huge, 2, codes, &error);
-    const float dot = [&] { float d; DotManyInt8(q, codes, 16, 1, 2, &d); return d; }();
-    const float norm = INFINITY;
-    float lower, upper;
-    Int8Bounds(Metric::kL2, std::sqrt(2.0f), 2, 8 * 0x1p-23f, &dot, &scale, &error, &norm, 1,
-               &lower, &upper);
+    const Int8Row row = ToInt8Row(huge, 2, codes);
+    float dot, lower, upper;
+    DotManyInt8(q, codes, 16, 1, 2, &dot);
+    Int8Bounds(Metric::kL2, NormUpperBound(q, 2), 2, 2, &dot, &row.scale, &row.error, &row.norm,
+               1, &lower, &upper);
     EXPECT_EQ(lower, -INFINITY);
     EXPECT_EQ(upper, INFINITY);
   });

@@ -1,6 +1,6 @@
 // IdMap: event id -> row, an open-addressing hash table (linear probing,
 // backward-shift deletion) in one flat array: no allocation per entry, one
-// cache line per lookup. Not thread-safe (the collection guards it).
+// or two cache lines per lookup. Not thread-safe (the collection guards it).
 #ifndef HANSHIRO_VECTOR_ID_MAP_H_
 #define HANSHIRO_VECTOR_ID_MAP_H_
 
