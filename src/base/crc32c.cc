@@ -130,6 +130,13 @@ __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc, const 
     n -= 8;
   }
   auto crc32 = static_cast<uint32_t>(crc);
+  if (n >= 4) {
+    uint32_t word;
+    std::memcpy(&word, data, 4);
+    crc32 = _mm_crc32_u32(crc32, word);
+    data += 4;
+    n -= 4;
+  }
   while (n > 0) {
     crc32 = _mm_crc32_u8(crc32, static_cast<uint8_t>(*data++));
     --n;
