@@ -264,11 +264,22 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     // fails every later one (the log's error is sticky), so no batch waits
     // for one that never comes.
     std::unique_lock write_lock(write_mu_);
-    apply_cv_.wait(write_lock, [&] { return applied_ == *first; });
+    if (applied_ != *first) {
+      thread_local std::condition_variable turn;
+      turns_.push_back({*first, &turn});
+      turn.wait(write_lock, [&] { return applied_ == *first; });
+      std::erase_if(turns_, [&](const Turn& t) { return t.first == *first; });
+    }
     mem->Link(staged);
     if (apply) apply(*first);
     applied_ = *first + records.size();
-    apply_cv_.notify_all();
+    // Only the writer whose turn it is now wakes, not every one waiting.
+    for (const Turn& t : turns_) {
+      if (t.first == applied_) {
+        t.cv->notify_one();
+        break;
+      }
+    }
   }
   lock.lock();
   if (first.ok()) stats_.writes += records.size();

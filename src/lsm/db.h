@@ -213,7 +213,14 @@ class DB {
   };
   std::vector<PendingDelete> pending_deletes_;
   mutable std::mutex write_mu_;    // one memtable writer at a time
-  std::condition_variable apply_cv_;
+  // Writers waiting for their turn to link their batch, by the batch's
+  // first sequence number; each is woken alone, when the batch before it
+  // is in. Guarded by write_mu_.
+  struct Turn {
+    uint64_t first;
+    std::condition_variable* cv;
+  };
+  std::vector<Turn> turns_;
   uint64_t applied_ = 0;           // guarded by write_mu_: records below are in a memtable
   std::atomic<uint64_t> next_table_{1};
   std::thread bg_;

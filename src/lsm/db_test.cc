@@ -389,12 +389,14 @@ TEST_F(DBTest, SizeLimitFlushesAndConcurrentWritersAllLand) {
   o.memtable_max_entries = 500;
   o.l0_compaction_trigger = 4;  // background compactions too
   Open(o);
+  // Eight writers of small batches: most wait for their turn to link, and
+  // each must be woken when it comes (a missed one hangs the test).
   std::vector<std::thread> writers;
-  std::vector<std::vector<TestRecord>> per(4);
-  for (int w = 0; w < 4; ++w) {
+  std::vector<std::vector<TestRecord>> per(8);
+  for (int w = 0; w < 8; ++w) {
     writers.emplace_back([&, w] {
-      for (int b = 0; b < 20; ++b) {
-        auto batch = Events(w * 100000 + b * 50, 50, kT0 + w * 13 + b * 100000, 997);
+      for (int b = 0; b < 40; ++b) {
+        auto batch = Events(w * 100000 + b * 25, 25, kT0 + w * 13 + b * 100000, 997);
         std::vector<WriteRecord> wr;
         for (const auto& r : batch) wr.push_back({r.key, r.record});
         ASSERT_TRUE(db_->Write(wr).ok());
