@@ -66,13 +66,6 @@ void* MapAligned(int fd, size_t size) {
   return base;
 }
 
-// The sum of squares in double: for rows whose float sum overflows.
-double SquaresInDouble(const float* v, uint32_t dim) {
-  double squares = 0;
-  for (uint32_t i = 0; i < dim; ++i) squares += double{v[i]} * v[i];
-  return squares;
-}
-
 // Writes `header` at offset 0 and zeros after it up to `size`, in pieces of
 // 2 MiB on 2 MiB boundaries: the page cache then holds the file in 2 MiB
 // folios, which a mapping aligned to 2 MiB maps one page-table entry each

@@ -360,13 +360,13 @@ void Int8Bounds(Metric metric, float qn, float qq, size_t dim, const float* dots
   (static_cast<uint8_t>(metric), qn, qq, dim, dots, scales, errors, norms, n, lower, upper);
 }
 
-namespace {
-
 double SquaresInDouble(const float* v, size_t dim) {
   double squares = 0;
   for (size_t i = 0; i < dim; ++i) squares += double{v[i]} * v[i];
   return squares;
 }
+
+namespace {
 
 // The float at or above x.
 float RoundUp(double x) {

@@ -55,6 +55,9 @@ struct Int8Row {
   float error = 0;
 };
 Int8Row ToInt8Row(const float* v, size_t dim, int8_t* codes);
+// The sum of squares in double: for rows whose float sum overflows or
+// underflows.
+double SquaresInDouble(const float* v, size_t dim);
 // |q| rounded up to a float.
 float NormUpperBound(const float* q, size_t dim);
 // The relative rounding error of a float dot product or sum of squares over
