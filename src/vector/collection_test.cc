@@ -266,6 +266,21 @@ TEST_F(CollectionTest, CompactScanAgreesWhereSquaresRoundToZero) {
   EXPECT_NE(inf.message().find("element 0"), std::string::npos) << inf.ToString();
 }
 
+// A cosine query whose squares overflow a float is still scaled to unit
+// length, not to zero: the same neighbours as the query at unit scale.
+TEST_F(CollectionTest, AHugeQueryFindsWhatItsDirectionFinds) {
+  std::mt19937 rng(14);
+  auto c = MustOpen(dir_.path(), 16, Metric::kCosine, UINT64_MAX);
+  for (uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(c->Add(Meta(i), RandomVector(&rng, 16)).ok());
+  auto q = RandomVector(&rng, 16);
+  std::vector<float> huge = q;
+  for (float& x : huge) x *= 1e30f;
+  const auto want = *c->Search(q, 10);
+  const auto got = *c->Search(huge, 10);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].row, want[i].row) << i;
+}
+
 TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
   std::mt19937 rng(4);
   auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);

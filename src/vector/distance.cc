@@ -104,9 +104,15 @@ HWY_INLINE void DistanceRows(uint8_t metric, const float* q, RowAt row, size_t c
     }
   }
   for (; r < count; ++r) out[r] = l2 ? Reduce<true>(q, row(r), dim) : Reduce<false>(q, row(r), dim);
-  if (l2) return;
-  const float base = metric == 1 ? 1.0f : 0.0f;  // cosine: 1 - dot; inner product: -dot
-  for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
+  if (!l2) {
+    const float base = metric == 1 ? 1.0f : 0.0f;  // cosine: 1 - dot; inner product: -dot
+    for (size_t k = 0; k < count; ++k) out[k] = base - out[k];
+  }
+  // Sums that overflow both ways (inner product) give NaN, which does not
+  // order: such a row is as far as can be.
+  for (size_t k = 0; k < count; ++k) {
+    if (std::isnan(out[k])) out[k] = INFINITY;
+  }
 }
 
 size_t FirstNonFiniteImpl(const float* v, size_t n) {
@@ -213,8 +219,11 @@ void Int8BoundsImpl(uint8_t metric, float qn, float qq, size_t dim, const float*
     }
     slack = hn::Add(slack, tiny);
     auto l = hn::Sub(approx, slack), h = hn::Add(approx, slack);
-    // Overflow: no bound, so the row is always re-ranked.
-    const auto ok = hn::And(hn::IsFinite(l), hn::IsFinite(h));
+    // Overflow, here or possibly in the exact kernel's sums (each at most
+    // (|q| + |v|)^2 in magnitude): no bound, so the row is always re-ranked.
+    const auto sum = hn::Add(vqn, vn);
+    const auto ok = hn::And(hn::And(hn::IsFinite(l), hn::IsFinite(h)),
+                            hn::Lt(hn::Mul(sum, sum), hn::Set(d, 0x1p126f)));
     l = hn::IfThenElse(ok, l, neg_inf);
     h = hn::IfThenElse(ok, h, inf);
     HWY_ALIGN float lbuf[hn::MaxLanes(d)], hbuf[hn::MaxLanes(d)];
@@ -443,6 +452,11 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
 
 float Normalize(float* v, size_t dim) {
   const float norm = std::sqrt(Dot(v, v, dim));
+  if (std::isinf(norm)) {  // finite elements whose squares overflow: in double
+    const double exact = std::sqrt(SquaresInDouble(v, dim));
+    for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] / exact);
+    return static_cast<float>(exact);
+  }
   if (norm > 0) {
     const float inv = 1.0f / norm;
     for (size_t i = 0; i < dim; ++i) v[i] *= inv;

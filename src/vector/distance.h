@@ -38,8 +38,9 @@ void DistanceGather(Metric metric, const float* query, const float* const* rows,
 // Distance between two vectors, as DistanceMany computes it.
 float Distance(Metric metric, const float* a, const float* b, size_t dim);
 
-// Scales v to unit length (leaves an all-zero vector alone). Returns the
-// original norm.
+// Scales v to unit length (leaves an all-zero vector alone), also when its
+// squares overflow a float. Returns the original norm (infinite when it
+// exceeds the largest float).
 float Normalize(float* v, size_t dim);
 
 // int8 rows with one scale each, for the compact copy large scans read.

@@ -244,6 +244,23 @@ TEST(DistanceTest, Int8BoundsHoldTheDistance) {
         }
       }
     }
+    // Inner-product sums that overflow both ways: the kernel gives +inf (as
+    // far as can be), never NaN, and the bounds give no bound.
+    {
+      // The row's norm (2e38) is finite; partial sums of its products with
+      // the query (+-2e38 each) overflow.
+      std::vector<float> v(16), q2(16, 4.0f);
+      for (size_t i = 0; i < 16; ++i) v[i] = i % 2 == 0 ? 5e37f : -5e37f;
+      std::vector<int8_t> c(16);
+      const Int8Row row = ToInt8Row(v.data(), 16, c.data());
+      float dot, lo, hi;
+      DotManyInt8(q2.data(), c.data(), 16, 1, 16, &dot);
+      Int8Bounds(Metric::kInnerProduct, NormUpperBound(q2.data(), 16), Dot(q2.data(), q2.data(), 16),
+                 16, &dot, &row.scale, &row.error, &row.norm, 1, &lo, &hi);
+      EXPECT_EQ(lo, -INFINITY);
+      EXPECT_EQ(hi, INFINITY);
+      EXPECT_FALSE(std::isnan(Distance(Metric::kInnerProduct, q2.data(), v.data(), 16)));
+    }
     // A bound that overflows gives no bound.
     const float huge[2] = {3e38f, 3e38f}, q[2] = {1, 1};
     int8_t codes[16] = {};
@@ -262,6 +279,10 @@ TEST(DistanceTest, NormalizeMakesUnitVectors) {
   EXPECT_FLOAT_EQ(Normalize(v.data(), 2), 5.0f);
   EXPECT_FLOAT_EQ(v[0], 0.6f);
   EXPECT_FLOAT_EQ(v[1], 0.8f);
+  std::vector<float> huge = {3e20f, 4e20f};  // squares overflow a float
+  EXPECT_FLOAT_EQ(Normalize(huge.data(), 2), 5e20f);
+  EXPECT_FLOAT_EQ(huge[0], 0.6f);
+  EXPECT_FLOAT_EQ(huge[1], 0.8f);
   std::vector<float> zero(9, 0.0f);
   EXPECT_EQ(Normalize(zero.data(), 9), 0.0f);
   EXPECT_EQ(zero, std::vector<float>(9, 0.0f));
