@@ -1,5 +1,7 @@
 #include "hanshiro/env.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "env/test_dir.h"
@@ -59,6 +61,44 @@ TEST_F(PosixEnvTest, DroppingTheCacheKeepsEveryByte) {
   auto read = ReadFileToString(env_, path);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(*read, content);
+}
+
+// A large file's blocks are allocated ahead; its size is still what was
+// written, reading it back gives every byte, and Close gives the blocks past
+// the end back. An appendable file continues after its existing bytes.
+TEST_F(PosixEnvTest, PreallocatedBlocksNeverShowAndGoBackOnClose) {
+  const std::string path = dir_.File("big");
+  std::string content;
+  for (int round = 0; round < 2; ++round) {  // written, then appended to
+    auto file = round == 0 ? env_->NewWritableFile(path) : env_->NewAppendableFile(path);
+    ASSERT_TRUE(file.ok());
+    for (int i = 0; i < 60; ++i) {
+      const std::string piece(100000 + i * 17, static_cast<char>('a' + (i + round) % 26));
+      content += piece;
+      ASSERT_TRUE((*file)->Append(piece).ok());
+    }
+    ASSERT_TRUE((*file)->Flush().ok());
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), content.size()) << round;
+    const bool preallocated = static_cast<uint64_t>(st.st_blocks) * 512 >= (uint64_t{64} << 20);
+    ASSERT_TRUE((*file)->Close().ok());
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), content.size()) << round;
+    if (preallocated) {  // the file system allocates ahead (fallocate works)
+      EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, content.size() + (uint64_t{1} << 20))
+          << "blocks past the end kept after Close, round " << round;
+    }
+    EXPECT_EQ(*ReadFileToString(env_, path), content) << round;
+  }
+  // Truncated by someone else while open: Close does not grow it back.
+  auto file = env_->NewAppendableFile(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(std::string(5 << 20, 'z')).ok());
+  ASSERT_TRUE((*file)->Flush().ok());
+  ASSERT_TRUE(env_->TruncateFile(path, 10).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(*ReadFileToString(env_, path), content.substr(0, 10));
 }
 
 TEST_F(PosixEnvTest, AppendableFileKeepsExistingBytes) {

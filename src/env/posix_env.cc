@@ -83,11 +83,20 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 // it, because after a failed write the file's tail is unknown and after a
 // failed fdatasync the kernel may have dropped the dirty pages (retrying
 // would report success for data that never reached the disk).
+//
+// A file that grows past kPreallocateFrom gets its blocks allocated ahead,
+// kPreallocate at a time (FALLOC_FL_KEEP_SIZE: its size stays what was
+// written). Writing into allocated blocks costs the file system less than
+// allocating them at writeback; Close gives back what is left past the end.
 class PosixWritableFile final : public WritableFile {
  public:
   static constexpr size_t kBufferBytes = 64 * 1024;
+  static constexpr uint64_t kPreallocateFrom = uint64_t{4} << 20;
+  static constexpr uint64_t kPreallocate = uint64_t{64} << 20;
 
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+  // size: the file's size when opened (appends go after it).
+  PosixWritableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), offset_(size) {
     buffer_.reserve(kBufferBytes);
   }
   ~PosixWritableFile() override {
@@ -139,6 +148,12 @@ class PosixWritableFile final : public WritableFile {
   Status Close() override {
     if (fd_ < 0) return error_;
     Status s = error_.ok() ? Flush() : error_;
+    // Blocks allocated past the end go back. The size is the file's own
+    // (someone may have truncated it meanwhile): this never changes it.
+    struct stat st {};
+    if (allocated_ > 0 && ::fstat(fd_, &st) == 0 && allocated_ > static_cast<uint64_t>(st.st_size)) {
+      (void)::ftruncate(fd_, st.st_size);
+    }
     if (::close(fd_) != 0 && s.ok()) s = Stick(PosixError("close", path_, errno));
     fd_ = -1;
     return s;
@@ -157,6 +172,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status WriteAll(std::string_view data) {
+    Preallocate(offset_ + data.size());
     while (!data.empty()) {
       const ssize_t w = ::write(fd_, data.data(), data.size());
       if (w < 0) {
@@ -164,13 +180,31 @@ class PosixWritableFile final : public WritableFile {
         return Stick(PosixError("write", path_, errno));
       }
       data.remove_prefix(static_cast<size_t>(w));
+      offset_ += static_cast<uint64_t>(w);
     }
     return Status();
+  }
+
+  // Best effort: where fallocate fails (no support, a full disk) the writes
+  // allocate as usual, and report a full disk themselves.
+  void Preallocate(uint64_t end) {
+    if (end <= kPreallocateFrom || end <= allocated_ || !preallocate_) return;
+    const uint64_t from = std::max(allocated_, offset_);
+    const uint64_t to = (end + kPreallocate - 1) / kPreallocate * kPreallocate;
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from),
+                    static_cast<off_t>(to - from)) != 0) {
+      preallocate_ = false;
+      return;
+    }
+    allocated_ = to;
   }
 
   const std::string path_;
   int fd_;
   uint64_t written_back_ = 0;  // DropCacheBefore started writeback below this
+  uint64_t offset_;             // the file's size, as written
+  uint64_t allocated_ = 0;      // blocks allocated below this
+  bool preallocate_ = true;
   std::string buffer_;
   Status error_;  // the first write or sync error, sticky
 };
@@ -303,7 +337,14 @@ class PosixEnv final : public Env {
   static Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int mode) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | mode, 0644);
     if (fd < 0) return PosixError("open", path, errno);
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      Status s = PosixError("stat", path, errno);
+      ::close(fd);
+      return s;
+    }
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
   }
 };
 
