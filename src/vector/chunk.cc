@@ -269,12 +269,8 @@ size_t Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool norm
   // still in the cache, not in a pass of its own over the whole batch.
   if (!std::isfinite(norm)) {
     if (const size_t bad = FirstNonFinite(vec, dim); bad < dim) return bad;
-    // Finite elements whose squares overflow a float: scaled by the norm
-    // taken in double.
-    if (normalize) {
-      const double scale = 1 / std::sqrt(SquaresInDouble(vec, dim));
-      for (uint32_t i = 0; i < dim; ++i) dst[i] = static_cast<float>(vec[i] * scale);
-    }
+    // Finite elements whose squares overflow a float.
+    if (normalize) NormalizeInDouble(vec, dst, dim);
   }
   char* p = reinterpret_cast<char*>(meta_bytes(r));
   std::memset(p, 0, kMetaSize);

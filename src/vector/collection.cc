@@ -22,6 +22,24 @@ std::string ChunkPath(const std::string& dir, uint32_t number) {
   return fmt::format("{}/chunk-{:06d}.vec", dir, number);
 }
 
+// How many threads a pass over `rows` rows uses, given up to `threads`.
+uint64_t PartsFor(uint64_t rows, int threads) {
+  return std::clamp<uint64_t>(std::min<uint64_t>(threads, rows / kMinRowsPerThread), 1,
+                              std::max(threads, 1));
+}
+
+// Runs part(p) for p in [0, parts): on this thread alone, or one thread each.
+template <class Part>
+void RunParts(uint64_t parts, const Part& part) {
+  if (parts == 1) {
+    part(0);
+    return;
+  }
+  std::vector<std::thread> workers;
+  for (uint64_t p = 0; p < parts; ++p) workers.emplace_back(part, p);
+  for (auto& w : workers) w.join();
+}
+
 // Keeps the k smallest hits in a max-heap ordered by operator<.
 void Offer(std::vector<Hit>* heap, size_t k, const Hit& hit) {
   if (heap->size() < k) {
@@ -87,15 +105,20 @@ Status Collection::EnsureChunk(uint64_t index) {
   return Status::OK();
 }
 
-void Collection::ClearRows(uint64_t from, uint64_t to) {
+template <class Fn>
+void Collection::ForEachChunkRange(uint64_t from, uint64_t to, const Fn& fn) const {
   const uint32_t capacity = geometry_.capacity;
   while (from < to) {
     const uint64_t index = from / capacity;
     const uint64_t end = std::min(to, (index + 1) * capacity);
-    chunk(index)->ClearRows(static_cast<uint32_t>(from - index * capacity),
-                            static_cast<uint32_t>(end - index * capacity));
+    fn(chunk(index), static_cast<uint32_t>(from - index * capacity),
+       static_cast<uint32_t>(end - index * capacity));
     from = end;
   }
+}
+
+void Collection::ClearRows(uint64_t from, uint64_t to) {
+  ForEachChunkRange(from, to, [](Chunk* c, uint32_t a, uint32_t b) { c->ClearRows(a, b); });
 }
 
 GrowthStats Collection::growth() const {
@@ -362,27 +385,11 @@ void Collection::BuildCompact(uint64_t n, int threads) const {
   std::lock_guard lock(compact_mu_);
   const uint64_t from = compact_rows_.load(std::memory_order_relaxed);
   if (from >= n) return;  // another search built it meanwhile
-  const uint32_t capacity = geometry_.capacity;
-  auto build = [&](uint64_t begin, uint64_t end) {
-    while (begin < end) {
-      const uint64_t index = begin / capacity;
-      const uint64_t stop = std::min(end, (index + 1) * capacity);
-      chunk(index)->BuildCompact(static_cast<uint32_t>(begin - index * capacity),
-                                 static_cast<uint32_t>(stop - index * capacity));
-      begin = stop;
-    }
-  };
-  const uint64_t parts = std::clamp<uint64_t>(
-      std::min<uint64_t>(threads, (n - from) / kMinRowsPerThread), 1, std::max(threads, 1));
-  if (parts == 1) {
-    build(from, n);
-  } else {
-    std::vector<std::thread> workers;
-    for (uint64_t p = 0; p < parts; ++p) {
-      workers.emplace_back(build, from + (n - from) * p / parts, from + (n - from) * (p + 1) / parts);
-    }
-    for (auto& w : workers) w.join();
-  }
+  const uint64_t parts = PartsFor(n - from, threads);
+  RunParts(parts, [&](uint64_t p) {
+    ForEachChunkRange(from + (n - from) * p / parts, from + (n - from) * (p + 1) / parts,
+                      [](Chunk* c, uint32_t a, uint32_t b) { c->BuildCompact(a, b); });
+  });
   compact_rows_.store(n, std::memory_order_release);
 }
 
@@ -397,11 +404,9 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
   }
   std::vector<Hit> result;
   if (k == 0) return result;
-  std::vector<float> q(query.begin(), query.end());
-  if (geometry_.metric == Metric::kCosine) Normalize(q.data(), q.size());
+  const std::vector<float> q = PrepareQuery(query);
   const uint64_t n = rows();
-  const uint64_t parts = std::clamp<uint64_t>(
-      std::min<uint64_t>(threads, n / kMinRowsPerThread), 1, std::max(threads, 1));
+  const uint64_t parts = PartsFor(n, threads);
   const bool compact = n >= kCompactMinRows;
   if (compact) BuildCompact(n, threads);
   std::vector<std::vector<Hit>> heaps(parts);
@@ -414,13 +419,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query, size_t
       ScanRange(q.data(), begin, end, k, filter, &heaps[p]);
     }
   };
-  if (parts == 1) {
-    scan(0);
-  } else {
-    std::vector<std::thread> workers;
-    for (uint64_t p = 0; p < parts; ++p) workers.emplace_back(scan, p);
-    for (auto& w : workers) w.join();
-  }
+  RunParts(parts, scan);
   for (const auto& h : heaps) {
     for (const Hit& hit : h) Offer(&result, k, hit);
   }

@@ -142,6 +142,10 @@ class Collection {
   Status EnsureChunk(uint64_t index);
   // Chunk::Create, counted in the growth stats. Runs on any thread.
   Result<std::unique_ptr<Chunk>> CreateChunk(uint64_t index);
+  // fn(chunk, local_from, local_to) for each chunk's part of rows [from, to).
+  // REQUIRES: those chunks exist.
+  template <class Fn>
+  void ForEachChunkRange(uint64_t from, uint64_t to, const Fn& fn) const;
   // Zeroes the rows [from, to) of chunks that exist (rows not published).
   void ClearRows(uint64_t from, uint64_t to);
   // The published row of `id`. REQUIRES: ids_mu_ held.

@@ -209,8 +209,8 @@ void Int8BoundsImpl(uint8_t metric, float qn, float qq, size_t dim, const float*
   const auto inf = hn::Set(d, INFINITY), neg_inf = hn::Set(d, -INFINITY);
   auto one = [&](auto dot, auto error, auto vn, float* lo, float* hi, size_t count) {
     hn::Vec<decltype(d)> approx, slack;
+    const auto sum = hn::Add(vqn, vn);
     if (l2) {
-      const auto sum = hn::Add(vqn, vn);
       approx = hn::MulAdd(vn, vn, hn::NegMulAdd(hn::Set(d, 2.0f), dot, vqq));
       slack = hn::MulAdd(vunit, hn::Mul(sum, sum), hn::Mul(hn::Set(d, 2.0f), hn::Mul(vqn, error)));
     } else {
@@ -221,7 +221,6 @@ void Int8BoundsImpl(uint8_t metric, float qn, float qq, size_t dim, const float*
     auto l = hn::Sub(approx, slack), h = hn::Add(approx, slack);
     // Overflow, here or possibly in the exact kernel's sums (each at most
     // (|q| + |v|)^2 in magnitude): no bound, so the row is always re-ranked.
-    const auto sum = hn::Add(vqn, vn);
     const auto ok = hn::And(hn::And(hn::IsFinite(l), hn::IsFinite(h)),
                             hn::Lt(hn::Mul(sum, sum), hn::Set(d, 0x1p126f)));
     l = hn::IfThenElse(ok, l, neg_inf);
@@ -361,6 +360,8 @@ void DistanceGather(Metric metric, const float* query, const float* const* rows,
 HWY_EXPORT(DotManyInt8Impl);
 HWY_EXPORT(ScaleToInt8Impl);
 HWY_EXPORT(Int8BoundsImpl);
+HWY_EXPORT(FirstNonFiniteImpl);
+HWY_EXPORT(StoreRowImpl);
 
 void Int8Bounds(Metric metric, float qn, float qq, size_t dim, const float* dots,
                 const float* scales, const float* errors, const float* norms, size_t n,
@@ -369,13 +370,15 @@ void Int8Bounds(Metric metric, float qn, float qq, size_t dim, const float* dots
   (static_cast<uint8_t>(metric), qn, qq, dim, dots, scales, errors, norms, n, lower, upper);
 }
 
+namespace {
+
+// The sum of squares in double: for vectors whose float sum overflows or
+// underflows.
 double SquaresInDouble(const float* v, size_t dim) {
   double squares = 0;
   for (size_t i = 0; i < dim; ++i) squares += double{v[i]} * v[i];
   return squares;
 }
-
-namespace {
 
 // The float at or above x.
 float RoundUp(double x) {
@@ -385,16 +388,25 @@ float RoundUp(double x) {
 
 }  // namespace
 
+double NormalizeInDouble(const float* in, float* out, size_t dim) {
+  const double norm = std::sqrt(SquaresInDouble(in, dim));
+  const double scale = 1 / norm;
+  for (size_t i = 0; i < dim; ++i) out[i] = static_cast<float>(in[i] * scale);
+  return norm;
+}
+
 Int8Row ToInt8Row(const float* v, size_t dim, int8_t* codes) {
   Int8Row row;
   float resid;
   row.scale = HWY_DYNAMIC_DISPATCH(ScaleToInt8Impl)(v, dim, codes, &resid);
   row.norm = std::sqrt(Dot(v, v, dim));
-  // In double when the float sum overflows or underflows.
-  const bool exact = !(std::isfinite(row.norm) && row.norm >= 1e-18f);
-  if (exact) row.norm = static_cast<float>(std::sqrt(SquaresInDouble(v, dim)));
-  // A row too small to scale is bounded by its norm.
-  if (resid < 0) resid = RoundUp(std::sqrt(SquaresInDouble(v, dim)));
+  // In double when the float sum overflows or underflows (always so for a
+  // row too small to scale, which is bounded by its norm).
+  if (!(std::isfinite(row.norm) && row.norm >= 1e-18f)) {
+    const double norm = std::sqrt(SquaresInDouble(v, dim));
+    row.norm = static_cast<float>(norm);
+    if (resid < 0) resid = RoundUp(norm);
+  }
   // Plus the dot product's rounding, rounded up.
   const float unit = Int8RoundingUnit(dim);
   row.error = std::nextafter(resid + unit * (row.norm + resid) * (1 + 0x1p-20f), INFINITY);
@@ -407,9 +419,6 @@ void DotManyInt8(const float* query, const int8_t* rows, size_t stride, size_t c
                  float* out) {
   HWY_DYNAMIC_DISPATCH(DotManyInt8Impl)(query, rows, stride, count, dim, out);
 }
-HWY_EXPORT(FirstNonFiniteImpl);
-HWY_EXPORT(StoreRowImpl);
-
 size_t FirstNonFinite(const float* v, size_t n) {
   return HWY_DYNAMIC_DISPATCH(FirstNonFiniteImpl)(v, n);
 }
@@ -452,11 +461,7 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
 
 float Normalize(float* v, size_t dim) {
   const float norm = std::sqrt(Dot(v, v, dim));
-  if (std::isinf(norm)) {  // finite elements whose squares overflow: in double
-    const double exact = std::sqrt(SquaresInDouble(v, dim));
-    for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] / exact);
-    return static_cast<float>(exact);
-  }
+  if (std::isinf(norm)) return static_cast<float>(NormalizeInDouble(v, v, dim));
   if (norm > 0) {
     const float inv = 1.0f / norm;
     for (size_t i = 0; i < dim; ++i) v[i] *= inv;

@@ -56,9 +56,9 @@ struct Int8Row {
   float error = 0;
 };
 Int8Row ToInt8Row(const float* v, size_t dim, int8_t* codes);
-// The sum of squares in double: for rows whose float sum overflows or
-// underflows.
-double SquaresInDouble(const float* v, size_t dim);
+// out = in scaled to unit length, the norm taken in double (for finite
+// elements whose squares overflow a float); returns the norm. in may be out.
+double NormalizeInDouble(const float* in, float* out, size_t dim);
 // |q| rounded up to a float.
 float NormUpperBound(const float* q, size_t dim);
 // The relative rounding error of a float dot product or sum of squares over
