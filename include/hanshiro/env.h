@@ -73,6 +73,13 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   // Creates the file, or appends to it when it exists.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Like NewWritableFile, for a file written once, front to back, in large
+  // pieces and read back rarely or through a cache of its own (log
+  // segments, tables): where it can, the Env writes it around the page
+  // cache. Same contract; the default is NewWritableFile.
+  virtual Result<std::unique_ptr<WritableFile>> NewDirectWritableFile(const std::string& path) {
+    return NewWritableFile(path);
+  }
 
   virtual bool FileExists(const std::string& path) = 0;
   // True for a directory, false for anything else that exists, NotFound

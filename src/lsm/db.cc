@@ -563,7 +563,7 @@ Status DB::WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>*
       meta.partition = partition;
       meta.min_key.assign(key);
       HANSHIRO_ASSIGN_OR_RETURN(
-          file, env->NewWritableFile(JoinPath(tables_dir_, sstable::TableFileName(meta.number))));
+          file, env->NewDirectWritableFile(JoinPath(tables_dir_, sstable::TableFileName(meta.number))));
       builder = std::make_unique<sstable::TableBuilder>(options_.table, file.get());
     }
     HANSHIRO_RETURN_IF_ERROR(builder->Add(key, it->seq(), it->value()));
