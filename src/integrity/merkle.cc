@@ -38,19 +38,10 @@ Hash256 NodeHash(const Hash256& left, const Hash256& right) {
 
 Hash256 EmptyRoot() { return blake3::Hash({}); }
 
-void LeafHashMany(std::span<const std::string_view> inputs, std::span<Hash256> out,
-                  std::vector<char>* scratch) {
-  HANSHIRO_CHECK(inputs.size() == out.size());
-  size_t total = 0;
-  for (std::string_view in : inputs) total += 1 + in.size();
-  scratch->resize(total);
-  std::vector<std::string_view> prefixed(inputs.size());
-  char* p = scratch->data();
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    p[0] = static_cast<char>(kLeafPrefix);
-    std::memcpy(p + 1, inputs[i].data(), inputs[i].size());
-    prefixed[i] = {p, 1 + inputs[i].size()};
-    p += 1 + inputs[i].size();
+void LeafHashManyPrefixed(std::span<const std::string_view> prefixed, std::span<Hash256> out) {
+  HANSHIRO_CHECK(prefixed.size() == out.size());
+  for (std::string_view in : prefixed) {
+    HANSHIRO_CHECK(!in.empty() && static_cast<uint8_t>(in[0]) == kLeafPrefix);
   }
   blake3::HashMany(prefixed, out);
 }

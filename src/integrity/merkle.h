@@ -34,10 +34,12 @@ Hash256 NodeHash(const Hash256& left, const Hash256& right);
 // BLAKE3 of no bytes: the root of the tree of size 0.
 Hash256 EmptyRoot();
 
-// out[i] = LeafHash(inputs[i]), many at a time (SIMD lanes). `scratch` is
-// reused between calls to avoid allocation. REQUIRES: out.size() == inputs.size()
-void LeafHashMany(std::span<const std::string_view> inputs, std::span<Hash256> out,
-                  std::vector<char>* scratch);
+// out[i] = LeafHash of prefixed[i] past its first byte, many at a time
+// (SIMD lanes). Each input starts with the leaf prefix: the caller puts
+// kLeafPrefix in the byte before the leaf input (the log lends it the
+// byte before each record's), so the inputs are hashed where they lie.
+// REQUIRES: out.size() == prefixed.size(); prefixed[i][0] == kLeafPrefix
+void LeafHashManyPrefixed(std::span<const std::string_view> prefixed, std::span<Hash256> out);
 
 // Largest power of two strictly less than n. REQUIRES: n > 1
 uint64_t SplitPoint(uint64_t n);

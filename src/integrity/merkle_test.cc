@@ -60,12 +60,14 @@ TEST(MerkleTest, DomainSeparation) {
 }
 
 TEST(MerkleTest, LeafHashManyEqualsOneByOne) {
-  std::vector<std::string> inputs;
-  for (int i = 0; i < 300; ++i) inputs.push_back(std::string(i * 7 % 1100, static_cast<char>(i)));
-  std::vector<std::string_view> views(inputs.begin(), inputs.end());
+  std::vector<std::string> inputs, prefixed;
+  for (int i = 0; i < 300; ++i) {
+    inputs.push_back(std::string(i * 7 % 1100, static_cast<char>(i)));
+    prefixed.push_back(std::string(1, static_cast<char>(kLeafPrefix)) + inputs.back());
+  }
+  std::vector<std::string_view> views(prefixed.begin(), prefixed.end());
   std::vector<Hash256> out(views.size());
-  std::vector<char> scratch;
-  LeafHashMany(views, out, &scratch);
+  LeafHashManyPrefixed(views, out);
   for (size_t i = 0; i < inputs.size(); ++i) EXPECT_EQ(out[i], LeafHash(inputs[i])) << i;
 }
 

@@ -451,20 +451,27 @@ void Log::Prepare(Writer* w) const {
     AppendRecord(&w->buf, seq++, e.kind, e.payload);
   }
   if (!options_.integrity) return;
-  // Leaf inputs are the records after their CRC [WAL-7]; views into buf,
-  // which no longer moves.
+  // Leaf inputs are the records after their CRC [WAL-7]. Each is hashed
+  // where it lies, the CRC's last byte standing in for the leaf prefix
+  // meanwhile (no leader reads buf before the writer is marked prepared).
   thread_local std::vector<std::string_view> inputs;
-  // Two scratch buffers: sharing one would shrink it for the nodes and zero
-  // it again for the next batch's leaves as it grows back.
-  thread_local std::vector<char> leaf_scratch, node_scratch;
+  thread_local std::vector<char> lent;
+  // The nodes' scratch buffer, kept between batches.
+  thread_local std::vector<char> node_scratch;
   thread_local std::vector<Hash256> leaves;
   inputs.clear();
+  lent.resize(offsets.size());
+  char* const buf = w->buf.data();
   for (size_t i = 0; i < offsets.size(); ++i) {
     const size_t end = i + 1 < offsets.size() ? offsets[i + 1] : w->buf.size();
-    inputs.emplace_back(w->buf.data() + offsets[i] + kCrcSize, end - offsets[i] - kCrcSize);
+    char* const prefix = buf + offsets[i] + kCrcSize - 1;
+    lent[i] = *prefix;
+    *prefix = static_cast<char>(integrity::kLeafPrefix);
+    inputs.emplace_back(prefix, end - offsets[i] - kCrcSize + 1);
   }
   leaves.resize(inputs.size());
-  integrity::LeafHashMany(inputs, leaves, &leaf_scratch);
+  integrity::LeafHashManyPrefixed(inputs, leaves);
+  for (size_t i = 0; i < offsets.size(); ++i) buf[offsets[i] + kCrcSize - 1] = lent[i];
   integrity::BuildRangeNodes(w->first_seq, leaves, &w->nodes, &node_scratch);
 }
 

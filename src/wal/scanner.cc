@@ -137,6 +137,8 @@ class Scan {
                               rec.offset);
         return false;
       }
+      // Each leaf input behind the leaf prefix, as LeafHashManyPrefixed wants.
+      arena_.push_back(static_cast<char>(integrity::kLeafPrefix));
       const size_t at = arena_.size();
       arena_.append(rec.leaf_input);
       records_.push_back({rec.seq, rec.kind, rec.offset, {}});
@@ -162,15 +164,15 @@ class Scan {
   Status CommitGroup(const RecordView& commit) {
     inputs_.clear();
     for (size_t i = 0; i < records_.size(); ++i) {
-      const size_t end = i + 1 < offsets_.size() ? offsets_[i + 1] : arena_.size();
+      const size_t end = i + 1 < offsets_.size() ? offsets_[i + 1] - 1 : arena_.size();
       std::string_view input(arena_.data() + offsets_[i], end - offsets_[i]);
       records_[i].payload = input.substr(kRecordHeaderSize - kCrcSize);
-      inputs_.push_back(input);
+      inputs_.emplace_back(input.data() - 1, input.size() + 1);
     }
     Group g{&file_, records_, {}, commit.offset};
     if (params_.integrity) {
       leaves_.resize(records_.size());
-      integrity::LeafHashMany(inputs_, leaves_, &scratch_);
+      integrity::LeafHashManyPrefixed(inputs_, leaves_);
       g.leaves = leaves_;
     }
     if (params_.tree != nullptr) {
@@ -217,7 +219,6 @@ class Scan {
   std::vector<size_t> offsets_;
   std::vector<std::string_view> inputs_;
   std::vector<Hash256> leaves_;
-  std::vector<char> scratch_;
 };
 
 }  // namespace
