@@ -139,6 +139,9 @@ struct DBStats {
   uint64_t tables = 0, table_bytes = 0, memtable_bytes = 0;
   uint64_t flushes = 0, compactions = 0, stalls = 0;
   uint64_t flush_us = 0, stall_us = 0;  // time spent flushing; writes waiting for a flush
+  // The log since open: commit groups, fsyncs (with sync on, one covers the
+  // groups ready at once) and time spent in them.
+  uint64_t log_groups = 0, log_syncs = 0, log_sync_us = 0;
 };
 
 // Verify's progress: the pass, records checked so far, and about how many

@@ -30,7 +30,9 @@ struct Options {
   // --- Durability and the write-ahead log
   // Acknowledge a write only once its commit group is fsynced.
   bool sync_on_write = true;
-  // Most records in one commit group, and how long a group waits for more.
+  // Most records in one commit group (a larger batch is a group alone), and
+  // how long a group waits for more. With sync on, one fsync covers every
+  // group ready when the leader writes (up to 16), each with its commit record.
   size_t max_batch_size = 100;
   uint64_t group_commit_delay_us = 10'000;
   uint64_t wal_file_size = 256ull << 20;

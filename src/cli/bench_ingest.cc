@@ -234,6 +234,11 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
       .Add("stalls", last.stats.stalls)
       .Add("stall_ms", last.stats.stall_us / 1000.0)
       .Add("flush_ms", last.stats.flush_us / 1000.0)
+      .Add("log_groups", last.stats.log_groups)
+      .Add("log_syncs", last.stats.log_syncs)
+      .Add("mean_fsync_us", last.stats.log_syncs > 0
+                                ? static_cast<double>(last.stats.log_sync_us) / last.stats.log_syncs
+                                : 0.0)
       .Add("runs", static_cast<uint64_t>(ours.size()))
       .Add("events_per_s", ours[ours.size() / 2])
       .Add("min_events_per_s", ours.front())

@@ -45,6 +45,8 @@ std::unique_ptr<RocksPeer> RocksPeer::Open(const std::string& dir, bool sync,
   o.enable_pipelined_write = true;
   // As ours: tables are written around the page cache (the log is not).
   o.use_direct_io_for_flush_and_compaction = true;
+  // Its commit groups stay at the default 1 MiB: 16 MiB, closer to ours,
+  // made it slower with sync on (more CPU per event), not faster.
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
   if (!s.ok()) {

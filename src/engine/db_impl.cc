@@ -660,6 +660,10 @@ DBStats DBImpl::Stats() {
   d.stalls = s.stalls;
   d.flush_us = s.flush_us;
   d.stall_us = s.stall_us;
+  const wal::LogStats w = store_->log()->stats();
+  d.log_groups = w.groups;
+  d.log_syncs = w.syncs;
+  d.log_sync_us = w.sync_us;
   return d;
 }
 

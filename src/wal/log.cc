@@ -31,6 +31,9 @@ constexpr std::string_view kCheckpointFile = "CHECKPOINT";
 // Longest a leader waits for writers recent groups released (sync on).
 constexpr uint64_t kCatchUpMaxUs = 200;
 
+// Most commit groups one fsync covers (sync on).
+constexpr size_t kMaxGroupsPerSync = 16;
+
 // Every this many bytes of a segment, the leader asks for the written part
 // to go to disk and leave the page cache (WritableFile::DropCacheBefore).
 constexpr uint64_t kCacheReleaseBytes = uint64_t{32} << 20;
@@ -524,33 +527,46 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
     return finish(w->first_seq);
   }
 
-  // This writer leads the next group: itself and the ready writers behind it.
-  auto form_group = [&](std::vector<Writer*>* group) {
-    group->clear();
-    size_t records = 0;
+  // This writer leads the next group: itself and the ready writers behind
+  // it, at most max_batch_size records (a larger batch goes alone). With
+  // sync on, the groups ready behind that one go under the same fsync, up
+  // to kMaxGroupsPerSync: each is written whole with its own commit record,
+  // and none is acknowledged before the fsync. `ends` gets where each
+  // group ends in `writers`.
+  auto form_group = [&](std::vector<Writer*>* writers, std::vector<size_t>* ends) {
+    writers->clear();
+    ends->clear();
+    size_t records = 0, in_group = 0;
     for (Writer* x : queue_) {
       if (!x->prepared) break;
       if (x->control != Writer::Control::kNone) {
-        if (group->empty()) group->push_back(x);
+        if (writers->empty()) writers->push_back(x);
         break;
       }
-      if (!group->empty() && records + x->entries.size() > options_.max_batch_size) break;
-      group->push_back(x);
+      if (!writers->empty() && in_group + x->entries.size() > options_.max_batch_size) {
+        if (!options_.sync_on_write || ends->size() + 1 >= kMaxGroupsPerSync) break;
+        ends->push_back(writers->size());
+        in_group = 0;
+      }
+      writers->push_back(x);
+      in_group += x->entries.size();
       records += x->entries.size();
     }
+    ends->push_back(writers->size());
     return records;
   };
   std::vector<Writer*> group;
-  size_t records = form_group(&group);
+  std::vector<size_t> ends;
+  size_t records = form_group(&group, &ends);
   if (options_.group_commit_delay_us > 0 && w->control == Writer::Control::kNone &&
       records < options_.max_batch_size) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::microseconds(options_.group_commit_delay_us);
     while (records < options_.max_batch_size &&
            w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
-      records = form_group(&group);
+      records = form_group(&group, &ends);
     }
-    records = form_group(&group);
+    records = form_group(&group, &ends);
   } else if (options_.sync_on_write && w->control == Writer::Control::kNone &&
              records < recent_max_group_records_) {
     // The writers recent groups released are likely on their way back: a
@@ -560,16 +576,16 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
                           std::chrono::microseconds(std::min<uint64_t>(kCatchUpMaxUs, last_sync_us_ / 2));
     while (records < recent_max_group_records_ &&
            w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
-      records = form_group(&group);
+      records = form_group(&group, &ends);
     }
-    records = form_group(&group);
+    records = form_group(&group, &ends);
   }
 
   Status s = error_;
   if (s.ok() && closed_) s = Status::InvalidArgument("wal: the log is closed");
   if (s.ok()) {
     lock.unlock();
-    s = group[0]->control == Writer::Control::kNone ? CommitGroup(group) : RunControl(group[0]);
+    s = group[0]->control == Writer::Control::kNone ? CommitGroups(group, ends) : RunControl(group[0]);
     lock.lock();
     const bool sticky = group[0]->control == Writer::Control::kNone || s.IsIOError();
     if (!s.ok() && sticky && error_.ok()) error_ = s;
@@ -577,12 +593,12 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
       committed_segment_ = segment_number_;
       committed_segment_bytes_ = segment_bytes_;
       if (group[0]->control == Writer::Control::kNone) {
-        // Largest of the last 8 groups: how many writers are around.
-        recent_groups_[stats_.groups % recent_groups_.size()] = records;
+        // Largest of the last 8 rounds: how many writers are around.
+        recent_groups_[rounds_++ % recent_groups_.size()] = records;
         recent_max_group_records_ =
             *std::max_element(recent_groups_.begin(), recent_groups_.end());
         last_sync_us_ = group_sync_us_;
-        ++stats_.groups;
+        stats_.groups += ends.size();
         stats_.records += records;
         stats_.syncs += options_.sync_on_write ? 1 : 0;
         stats_.sync_us += group_sync_us_;
@@ -611,24 +627,31 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
 }
 
 
-Status Log::CommitGroup(std::span<Writer* const> group) {
+Status Log::CommitGroups(std::span<Writer* const> writers, std::span<const size_t> ends) {
   if (segment_bytes_ >= options_.max_file_size) HANSHIRO_RETURN_IF_ERROR(Rotate());
-  const Writer& last = *group.back();
-  const uint64_t end_seq = last.first_seq + last.entries.size();
-  commit_buf_.clear();
-  if (options_.integrity) {
-    for (const Writer* x : group) HANSHIRO_RETURN_IF_ERROR(ledger_->AppendRange(x->nodes));
-    AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit),
-                 ledger_->Root().view());
-  } else {
-    AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit), {});
+  uint64_t bytes = 0;
+  uint64_t end_seq = 0;
+  size_t begin = 0;
+  for (const size_t end : ends) {
+    const std::span<Writer* const> group = writers.subspan(begin, end - begin);
+    begin = end;
+    const Writer& last = *group.back();
+    end_seq = last.first_seq + last.entries.size();
+    commit_buf_.clear();
+    if (options_.integrity) {
+      for (const Writer* x : group) HANSHIRO_RETURN_IF_ERROR(ledger_->AppendRange(x->nodes));
+      AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit),
+                   ledger_->Root().view());
+    } else {
+      AppendRecord(&commit_buf_, end_seq, static_cast<uint8_t>(Kind::kCommit), {});
+    }
+    for (const Writer* x : group) {
+      HANSHIRO_RETURN_IF_ERROR(file_->Append(x->buf));
+      bytes += x->buf.size();
+    }
+    HANSHIRO_RETURN_IF_ERROR(file_->Append(commit_buf_));
+    bytes += commit_buf_.size();
   }
-  uint64_t bytes = commit_buf_.size();
-  for (const Writer* x : group) {
-    HANSHIRO_RETURN_IF_ERROR(file_->Append(x->buf));
-    bytes += x->buf.size();
-  }
-  HANSHIRO_RETURN_IF_ERROR(file_->Append(commit_buf_));
   if (options_.sync_on_write) {
     const auto start = std::chrono::steady_clock::now();
     HANSHIRO_RETURN_IF_ERROR(file_->Sync());

@@ -92,7 +92,7 @@ struct VerifyReport {
 struct LogStats {
   uint64_t groups = 0;      // commit groups written
   uint64_t records = 0;     // data records written
-  uint64_t syncs = 0;       // group fsyncs
+  uint64_t syncs = 0;       // fsyncs of commit groups (one may cover several)
   uint64_t sync_us = 0;     // time spent in them
   uint64_t bytes = 0;       // WAL bytes written
 };
@@ -181,7 +181,9 @@ class Log {
   Writer* AcquireWriter();
   // Runs w through the queue and returns it to the pool.
   Result<uint64_t> Submit(Writer* w, std::optional<integrity::Checkpoint>* checkpoint);
-  Status CommitGroup(std::span<Writer* const> group);
+  // Writes the groups writers[0, ends[0]), [ends[0], ends[1]), ... each with
+  // its commit record, then syncs (or flushes) once.
+  Status CommitGroups(std::span<Writer* const> writers, std::span<const size_t> ends);
   Status Rotate();
   Status TruncateTornTail(const TornTail& torn);
   Status RunControl(Writer* w);
@@ -214,7 +216,8 @@ class Log {
   uint64_t next_seq_ = 0;               // guarded by mu_
   Status error_;                        // guarded by mu_; sticky
   bool closed_ = false;                 // guarded by mu_
-  std::array<size_t, 8> recent_groups_{};  // guarded by mu_: records per recent group
+  std::array<size_t, 8> recent_groups_{};  // guarded by mu_: records per recent round
+  uint64_t rounds_ = 0;                 // guarded by mu_: CommitGroups calls
   size_t recent_max_group_records_ = 0;  // guarded by mu_
   uint64_t last_sync_us_ = 0;           // guarded by mu_
   std::optional<integrity::Checkpoint> checkpoint_;  // guarded by mu_
