@@ -74,9 +74,9 @@ class Env {
   // Creates the file, or appends to it when it exists.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
   // Like NewWritableFile, for a file written once, front to back, in large
-  // pieces and read back rarely or through a cache of its own (log
-  // segments, tables): where it can, the Env writes it around the page
-  // cache. Same contract; the default is NewWritableFile.
+  // pieces and read back through a cache of its own (tables): where it can,
+  // the Env writes it around the page cache. Same contract (DropCacheBefore
+  // has nothing to do); the default is NewWritableFile.
   virtual Result<std::unique_ptr<WritableFile>> NewDirectWritableFile(const std::string& path) {
     return NewWritableFile(path);
   }

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <system_error>
 
 #include "hanshiro/env.h"
@@ -225,8 +224,8 @@ class PosixWritableFile final : public WritableFile {
   Status error_;  // the first write or sync error, sticky
 };
 
-// For files written once, front to back, in large pieces (log segments,
-// tables): whole 4 KiB blocks go to the device with O_DIRECT, from an
+// For files written once, front to back, in large pieces (tables):
+// whole 4 KiB blocks go to the device with O_DIRECT, from an
 // aligned 1 MiB buffer, so they never pass through the page cache. That
 // saves the kernel's copy into cache pages, their writeback and their
 // reclaim: on virtual machines, where the first touch of a cache page the
@@ -243,12 +242,10 @@ class PosixDirectWritableFile final : public WritableFile {
   static constexpr size_t kBlock = 4096;
   static constexpr size_t kBufferBytes = size_t{1} << 20;
 
-  // direct_fd: O_DIRECT, or -1 for page cache writes only; cached_fd: not.
-  PosixDirectWritableFile(std::string path, int direct_fd, int cached_fd)
-      : path_(std::move(path)), direct_fd_(direct_fd), cached_fd_(cached_fd) {
-    buffer_ = static_cast<char*>(std::aligned_alloc(kBlock, kBufferBytes));
-    if (buffer_ == nullptr) throw std::bad_alloc();
-  }
+  // direct_fd: O_DIRECT, or -1 for page cache writes only; cached_fd: not;
+  // buffer: kBufferBytes aligned to kBlock (std::aligned_alloc), owned.
+  PosixDirectWritableFile(std::string path, int direct_fd, int cached_fd, char* buffer)
+      : path_(std::move(path)), direct_fd_(direct_fd), cached_fd_(cached_fd), buffer_(buffer) {}
   ~PosixDirectWritableFile() override {
     if (cached_fd_ >= 0) (void)Close();
     std::free(buffer_);
@@ -282,7 +279,9 @@ class PosixDirectWritableFile final : public WritableFile {
     if (cached_fd_ < 0) return error_;
     Status s = error_.ok() ? Flush() : error_;
     blocks_.Release(cached_fd_);
-    if (direct_fd_ >= 0) ::close(direct_fd_);
+    if (direct_fd_ >= 0 && ::close(direct_fd_) != 0 && s.ok()) {
+      s = Stick(PosixError("close", path_, errno));
+    }
     if (::close(cached_fd_) != 0 && s.ok()) s = Stick(PosixError("close", path_, errno));
     direct_fd_ = cached_fd_ = -1;
     return s;
@@ -345,7 +344,7 @@ class PosixDirectWritableFile final : public WritableFile {
   const std::string path_;
   int direct_fd_;
   int cached_fd_;
-  char* buffer_ = nullptr;
+  char* const buffer_;
   uint64_t base_ = 0;   // file offset of buffer_[0], a multiple of kBlock
   size_t used_ = 0;     // bytes in buffer_
   size_t written_ = 0;  // of those, already written
@@ -388,10 +387,16 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> NewDirectWritableFile(const std::string& path) override {
+    char* buffer = static_cast<char*>(
+        std::aligned_alloc(PosixDirectWritableFile::kBlock, PosixDirectWritableFile::kBufferBytes));
+    if (buffer == nullptr) return Status::IOError("open " + path + ": no memory for its write buffer");
     const int cached = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (cached < 0) return PosixError("open", path, errno);
+    if (cached < 0) {
+      std::free(buffer);
+      return PosixError("open", path, errno);
+    }
     const int direct = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);  // -1: none
-    return std::unique_ptr<WritableFile>(new PosixDirectWritableFile(path, direct, cached));
+    return std::unique_ptr<WritableFile>(new PosixDirectWritableFile(path, direct, cached, buffer));
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
