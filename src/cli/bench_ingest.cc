@@ -9,7 +9,7 @@
 // type, event times 1 ms apart and nearly in order (writers take turns on
 // one clock). Preset high-performance with 256 MiB memtables (no
 // compression), sync off and then on
-// (one fsync per commit group), integrity on. Each setting runs once on a
+// (a write returns once an fsync covered its commit group), integrity on. Each setting runs once on a
 // fifth of the events untimed, then `runs` times; the median is reported
 // with the peak RSS next to the memory budget (two memtables plus cache).
 // The peak RSS is the process's, taken before the peer runs; with sync on it
@@ -81,7 +81,6 @@ void FillEvent(uint64_t g, size_t payload, Event* e) {
   FillPayload(g, payload, &e->raw_data);
 }
 
-// `writers` threads each claim `batch` events at a time and hand them to
 struct Timing {
   double seconds = 0;      // wall clock, all writers
   double cpu_seconds = 0;  // user + system of the whole process meanwhile
@@ -94,21 +93,22 @@ double ProcessCpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// write(writer, first, count); returns how long all of them took.
+// `writers` threads each claim `batch` events at a time and hand them to
+// write(first, count); returns how long all of them took.
 Result<Timing> RunWriters(const Spec& spec, uint64_t n,
-                          const std::function<Status(int, uint64_t, size_t)>& write) {
+                          const std::function<Status(uint64_t, size_t)>& write) {
   std::atomic<uint64_t> next{0};
   std::atomic<bool> go{false};
   std::mutex mu;
   Status first_error;
   std::vector<std::thread> threads;
   for (int w = 0; w < spec.writers; ++w) {
-    threads.emplace_back([&, w] {
+    threads.emplace_back([&] {
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       while (true) {
         const uint64_t first = next.fetch_add(spec.batch);
         if (first >= n) return;
-        Status s = write(w, first, std::min<uint64_t>(spec.batch, n - first));
+        Status s = write(first, std::min<uint64_t>(spec.batch, n - first));
         if (!s.ok()) {
           std::lock_guard lock(mu);
           first_error = s;
@@ -143,7 +143,7 @@ Result<OursResult> RunOurs(const Spec& spec, uint64_t n, const std::string& dir)
   std::filesystem::remove_all(dir, ec);
   HANSHIRO_ASSIGN_OR_RETURN(std::unique_ptr<DB> db, DB::Open(IngestOptions(spec.sync), dir));
   OursResult r;
-  HANSHIRO_ASSIGN_OR_RETURN(r.timing, RunWriters(spec, n, [&](int /*writer*/, uint64_t first, size_t m) {
+  HANSHIRO_ASSIGN_OR_RETURN(r.timing, RunWriters(spec, n, [&](uint64_t first, size_t m) {
     std::vector<Event> events(m);
     for (size_t i = 0; i < m; ++i) FillEvent(first + i, spec.payload, &events[i]);
     return db->WriteBatch(std::move(events)).status();
@@ -162,7 +162,7 @@ Result<Timing> RunRocks(const Spec& spec, uint64_t n, const std::string& dir,
       RocksPeer::Open(dir, spec.sync, IngestOptions(spec.sync).memtable_max_bytes, skipped);
   if (!peer) return Timing{};
   IdGenerator ids(Clock::System());
-  HANSHIRO_ASSIGN_OR_RETURN(Timing timing, RunWriters(spec, n, [&](int /*writer*/, uint64_t first, size_t m) {
+  HANSHIRO_ASSIGN_OR_RETURN(Timing timing, RunWriters(spec, n, [&](uint64_t first, size_t m) {
     // The same work as the engine's write path before its log: an id, an
     // ingest time, the record encoding and the key.
     std::vector<std::string> keys(m), records(m);

@@ -117,6 +117,28 @@ class Preallocator {
   bool enabled_ = true;
 };
 
+// The first write or sync error of a file, kept: every later call returns
+// it (see PosixWritableFile for why).
+class StickyError {
+ public:
+  explicit StickyError(std::string path) : path_(std::move(path)) {}
+  const Status& first() const { return error_; }
+  // The kept error, or an IOError for `op` when the file is closed.
+  Status Check(const char* op, bool open) const {
+    if (!error_.ok()) return error_;
+    if (!open) return Status::IOError(std::string(op) + " " + path_ + ": file is closed");
+    return Status();
+  }
+  Status Stick(std::string_view what, int error_number) {
+    error_ = PosixError(what, path_, error_number);
+    return error_;
+  }
+
+ private:
+  const std::string path_;
+  Status error_;
+};
+
 // Buffers appends in user space (64 KiB) and writes them on Flush, Sync or a
 // full buffer. The first write or sync error sticks: every later call returns
 // it, because after a failed write the file's tail is unknown and after a
@@ -129,7 +151,7 @@ class PosixWritableFile final : public WritableFile {
 
   // size: the file's size when opened (appends go after it).
   PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), offset_(size) {
+      : errors_(std::move(path)), fd_(fd), offset_(size) {
     buffer_.reserve(kBufferBytes);
   }
   ~PosixWritableFile() override {
@@ -137,7 +159,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Append(std::string_view data) override {
-    HANSHIRO_RETURN_IF_ERROR(CheckUsable("append"));
+    HANSHIRO_RETURN_IF_ERROR(errors_.Check("append", fd_ >= 0));
     if (buffer_.size() + data.size() <= kBufferBytes) {
       buffer_.append(data);
       return Status();
@@ -151,7 +173,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Flush() override {
-    HANSHIRO_RETURN_IF_ERROR(CheckUsable("flush"));
+    HANSHIRO_RETURN_IF_ERROR(errors_.Check("flush", fd_ >= 0));
     HANSHIRO_RETURN_IF_ERROR(WriteAll(buffer_));
     buffer_.clear();
     return Status();
@@ -159,7 +181,7 @@ class PosixWritableFile final : public WritableFile {
 
   Status Sync() override {
     HANSHIRO_RETURN_IF_ERROR(Flush());
-    if (::fdatasync(fd_) != 0) return Stick(PosixError("sync", path_, errno));
+    if (::fdatasync(fd_) != 0) return errors_.Stick("sync", errno);
     return Status();
   }
 
@@ -167,7 +189,7 @@ class PosixWritableFile final : public WritableFile {
   // writeback the previous call started is dropped from the cache (pages
   // still being written are kept by the kernel).
   void DropCacheBefore(uint64_t offset) override {
-    if (fd_ < 0 || !error_.ok() || offset <= written_back_) return;
+    if (fd_ < 0 || !errors_.first().ok() || offset <= written_back_) return;
     if (Flush().ok()) {
       if (written_back_ > 0) {  // a length of 0 would mean the whole file
         (void)::posix_fadvise(fd_, 0, static_cast<off_t>(written_back_), POSIX_FADV_DONTNEED);
@@ -179,35 +201,24 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Close() override {
-    if (fd_ < 0) return error_;
-    Status s = error_.ok() ? Flush() : error_;
+    if (fd_ < 0) return errors_.first();
+    Status s = errors_.first().ok() ? Flush() : errors_.first();
     // Blocks allocated past the end go back. The size is the file's own
     // (someone may have truncated it meanwhile): this never changes it.
     blocks_.Release(fd_);
-    if (::close(fd_) != 0 && s.ok()) s = Stick(PosixError("close", path_, errno));
+    if (::close(fd_) != 0 && s.ok()) s = errors_.Stick("close", errno);
     fd_ = -1;
     return s;
   }
 
  private:
-  Status CheckUsable(const char* op) const {
-    if (!error_.ok()) return error_;
-    if (fd_ < 0) return Status::IOError(std::string(op) + " " + path_ + ": file is closed");
-    return Status();
-  }
-
-  Status Stick(Status s) {
-    error_ = s;
-    return s;
-  }
-
   Status WriteAll(std::string_view data) {
     blocks_.Reserve(fd_, offset_, offset_ + data.size());
     while (!data.empty()) {
       const ssize_t w = ::write(fd_, data.data(), data.size());
       if (w < 0) {
         if (errno == EINTR) continue;
-        return Stick(PosixError("write", path_, errno));
+        return errors_.Stick("write", errno);
       }
       data.remove_prefix(static_cast<size_t>(w));
       offset_ += static_cast<uint64_t>(w);
@@ -215,13 +226,12 @@ class PosixWritableFile final : public WritableFile {
     return Status();
   }
 
-  const std::string path_;
+  StickyError errors_;
   int fd_;
   uint64_t written_back_ = 0;  // DropCacheBefore started writeback below this
   uint64_t offset_;             // the file's size, as written
   Preallocator blocks_;
   std::string buffer_;
-  Status error_;  // the first write or sync error, sticky
 };
 
 // For files written once, front to back, in large pieces (tables):
@@ -245,14 +255,14 @@ class PosixDirectWritableFile final : public WritableFile {
   // direct_fd: O_DIRECT, or -1 for page cache writes only; cached_fd: not;
   // buffer: kBufferBytes aligned to kBlock (std::aligned_alloc), owned.
   PosixDirectWritableFile(std::string path, int direct_fd, int cached_fd, char* buffer)
-      : path_(std::move(path)), direct_fd_(direct_fd), cached_fd_(cached_fd), buffer_(buffer) {}
+      : errors_(std::move(path)), direct_fd_(direct_fd), cached_fd_(cached_fd), buffer_(buffer) {}
   ~PosixDirectWritableFile() override {
     if (cached_fd_ >= 0) (void)Close();
     std::free(buffer_);
   }
 
   Status Append(std::string_view data) override {
-    HANSHIRO_RETURN_IF_ERROR(CheckUsable("append"));
+    HANSHIRO_RETURN_IF_ERROR(errors_.Check("append", cached_fd_ >= 0));
     while (!data.empty()) {
       const size_t n = std::min(data.size(), kBufferBytes - used_);
       std::memcpy(buffer_ + used_, data.data(), n);
@@ -264,41 +274,30 @@ class PosixDirectWritableFile final : public WritableFile {
   }
 
   Status Flush() override {
-    HANSHIRO_RETURN_IF_ERROR(CheckUsable("flush"));
+    HANSHIRO_RETURN_IF_ERROR(errors_.Check("flush", cached_fd_ >= 0));
     if (used_ == written_) return Status();
     return WriteBuffer();
   }
 
   Status Sync() override {
     HANSHIRO_RETURN_IF_ERROR(Flush());
-    if (::fdatasync(cached_fd_) != 0) return Stick(PosixError("sync", path_, errno));
+    if (::fdatasync(cached_fd_) != 0) return errors_.Stick("sync", errno);
     return Status();
   }
 
   Status Close() override {
-    if (cached_fd_ < 0) return error_;
-    Status s = error_.ok() ? Flush() : error_;
+    if (cached_fd_ < 0) return errors_.first();
+    Status s = errors_.first().ok() ? Flush() : errors_.first();
     blocks_.Release(cached_fd_);
     if (direct_fd_ >= 0 && ::close(direct_fd_) != 0 && s.ok()) {
-      s = Stick(PosixError("close", path_, errno));
+      s = errors_.Stick("close", errno);
     }
-    if (::close(cached_fd_) != 0 && s.ok()) s = Stick(PosixError("close", path_, errno));
+    if (::close(cached_fd_) != 0 && s.ok()) s = errors_.Stick("close", errno);
     direct_fd_ = cached_fd_ = -1;
     return s;
   }
 
  private:
-  Status CheckUsable(const char* op) const {
-    if (!error_.ok()) return error_;
-    if (cached_fd_ < 0) return Status::IOError(std::string(op) + " " + path_ + ": file is closed");
-    return Status();
-  }
-
-  Status Stick(Status s) {
-    error_ = s;
-    return s;
-  }
-
   // Writes what the buffer holds at base_ (whole blocks directly, the rest
   // through the page cache) and keeps the partial last block, whose next
   // write starts over at its beginning.
@@ -331,7 +330,7 @@ class PosixDirectWritableFile final : public WritableFile {
           direct_fd_ = -1;
           return Status();
         }
-        return Stick(PosixError("write", path_, errno));
+        return errors_.Stick("write", errno);
       }
       *done += static_cast<size_t>(w);
       if (fd == direct_fd_ && *done % kBlock != 0) {  // a short direct write: finish it cached
@@ -341,7 +340,7 @@ class PosixDirectWritableFile final : public WritableFile {
     return Status();
   }
 
-  const std::string path_;
+  StickyError errors_;
   int direct_fd_;
   int cached_fd_;
   char* const buffer_;
@@ -349,7 +348,6 @@ class PosixDirectWritableFile final : public WritableFile {
   size_t used_ = 0;     // bytes in buffer_
   size_t written_ = 0;  // of those, already written
   Preallocator blocks_;
-  Status error_;
 };
 
 class PosixFileLock final : public FileLock {
