@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -518,8 +520,8 @@ void DB::BackgroundLoop() {
   cv_.notify_all();
 }
 
-Status DB::WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>* out,
-                       uint64_t* bytes) {
+Status DB::WriteTables(sstable::Iterator* it, std::string_view limit, int level,
+                       std::vector<TableMeta>* out, uint64_t* bytes) {
   Env* env = options_.env;
   const int64_t window = version_->window_ns;  // fixed for the store's life
   std::unique_ptr<WritableFile> file;
@@ -547,8 +549,9 @@ Status DB::WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>*
     return Status::OK();
   };
 
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next()) {
     const std::string_view key = it->key();
+    if (!limit.empty() && key >= limit) break;
     const int64_t partition = PartitionOf(KeyTime(key), window);
     if (builder != nullptr &&
         (key[0] != meta.min_key[0] || partition != meta.partition ||
@@ -571,7 +574,39 @@ Status DB::WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>*
   }
   HANSHIRO_RETURN_IF_ERROR(it->status());
   if (builder != nullptr) HANSHIRO_RETURN_IF_ERROR(finish());
-  if (!out->empty()) HANSHIRO_RETURN_IF_ERROR(env->SyncDir(tables_dir_));
+  return Status::OK();
+}
+
+Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta>* out,
+                          uint64_t* bytes) {
+  // Halves of a large memtable are written by two threads: one thread
+  // leaves most of the second core idle whenever writers wait for the flush
+  // or the flush waits for the disk. The halves' tables do not overlap.
+  const bool split = options_.parallel_flush && mem->entries() >= kParallelFlushMinEntries;
+  const std::string middle = split ? mem->records.ApproximateMiddleKey() : std::string();
+  auto first = NewMemIterator(mem);
+  first->SeekToFirst();
+  if (middle.empty()) return WriteTables(first.get(), {}, 0, out, bytes);
+  std::vector<TableMeta> upper_out;
+  uint64_t upper_bytes = 0;
+  Status upper;
+  auto write_upper = [&] {
+    auto it = NewMemIterator(mem);
+    it->Seek(middle);
+    upper = WriteTables(it.get(), {}, 0, &upper_out, &upper_bytes);
+  };
+  std::thread helper;
+  try {
+    helper = std::thread(write_upper);
+  } catch (const std::system_error&) {
+    write_upper();  // no thread to be had: one after the other
+  }
+  Status lower = WriteTables(first.get(), middle, 0, out, bytes);
+  if (helper.joinable()) helper.join();
+  HANSHIRO_RETURN_IF_ERROR(lower);
+  HANSHIRO_RETURN_IF_ERROR(upper);
+  out->insert(out->end(), upper_out.begin(), upper_out.end());
+  *bytes += upper_bytes;
   return Status::OK();
 }
 
@@ -584,10 +619,10 @@ Status DB::FlushImmutable() {
     wal_position = imm_wal_position_;
   }
   const int64_t start = MonotonicUs(options_.clock);
-  auto it = NewMemIterator(imm);
   std::vector<TableMeta> outputs;
   uint64_t bytes = 0;
-  HANSHIRO_RETURN_IF_ERROR(WriteTables(it.get(), 0, &outputs, &bytes));
+  HANSHIRO_RETURN_IF_ERROR(WriteMemTables(imm, &outputs, &bytes));
+  if (!outputs.empty()) HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(tables_dir_));
   // The manifest will say the log need not be replayed below wal_position:
   // with sync off, the log must first be durable that far, or a power cut
   // could leave tables holding records the log no longer has.
@@ -637,9 +672,11 @@ Status DB::RunCompactions(bool force, bool* complete) {
       }
       auto merged = NewMergingIterator(std::move(inputs));
       std::vector<TableMeta> outputs;
-      HANSHIRO_RETURN_IF_ERROR(WriteTables(merged.get(), 1, &outputs, &written));
+      merged->SeekToFirst();
+      HANSHIRO_RETURN_IF_ERROR(WriteTables(merged.get(), {}, 1, &outputs, &written));
       next->tables.insert(next->tables.end(), outputs.begin(), outputs.end());
     }
+    if (written > 0) HANSHIRO_RETURN_IF_ERROR(options_.env->SyncDir(tables_dir_));
     std::erase_if(next->tables, [&](const TableMeta& t) {
       return std::find(obsolete.begin(), obsolete.end(), t.number) != obsolete.end();
     });

@@ -77,6 +77,10 @@ struct ReplayHook {
 
 class DB {
  public:
+  // Memtables with at least this many records are flushed in two halves at
+  // once (Options::parallel_flush).
+  static constexpr size_t kParallelFlushMinEntries = size_t{1} << 16;
+
   static Result<std::unique_ptr<DB>> Open(const Options& options, const std::string& dir,
                                           const ReplayHook& hook = {});
   // Closes (see Close) when not closed yet.
@@ -164,10 +168,16 @@ class DB {
   Status FlushImmutable();
   // Removes the log segments below in_tables_below (after sync_applied).
   void RemoveLogSegments(uint64_t in_tables_below);
-  // Writes `it`'s entries as tables: cut at kind and partition changes and
-  // at the target size (never between versions of a key).
-  Status WriteTables(sstable::Iterator* it, int level, std::vector<TableMeta>* out,
-                     uint64_t* bytes);
+  // Writes `it`'s entries from where it stands up to `limit` (exclusive;
+  // empty: to the end) as tables of `level`: cut at kind and partition
+  // changes and at the target size (never between versions of a key). The
+  // caller syncs the tables directory. Any thread, several at once.
+  Status WriteTables(sstable::Iterator* it, std::string_view limit, int level,
+                     std::vector<TableMeta>* out, uint64_t* bytes);
+  // Writes a memtable's records as level-0 tables, a large one in two
+  // halves at once.
+  Status WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta>* out,
+                        uint64_t* bytes);
   // *complete is false when it stopped early for a pending flush.
   Status RunCompactions(bool force, bool* complete);
   // Deletes the files of replaced tables no reader can reach any more (or

@@ -47,6 +47,9 @@ struct Options {
   uint64_t flush_interval_ms = 0;        // flush a non-empty memtable this old
   uint64_t compaction_interval_ms = 0;   // look for compaction and retention work
   int l0_compaction_trigger = 4;         // level-0 tables in a partition that start one
+  // A flush of a large memtable (DB::kParallelFlushMinEntries records or
+  // more) writes its two halves in two threads.
+  bool parallel_flush = true;
 
   // Time partitions (fixed at creation): kHourNs, kSixHoursNs or kDayNs.
   int64_t partition_window_ns = kHourNs;

@@ -173,6 +173,21 @@ bool MemTable::Get(std::string_view key, std::string* value, uint64_t* seq) cons
   if (seq != nullptr) *seq = n->seq;
   return true;
 }
+std::string MemTable::ApproximateMiddleKey() const {
+  // The highest level with enough nodes for a middle to be meaningful;
+  // walking it visits about entries / 4^level nodes.
+  constexpr size_t kMinSample = 32;
+  for (int level = height_.load(std::memory_order_acquire) - 1; level >= 0; --level) {
+    size_t n = 0;
+    for (const Node* x = head_->Next(level); x != nullptr; x = x->Next(level)) ++n;
+    if (n < kMinSample) continue;
+    const Node* x = head_->Next(level);
+    for (size_t i = 0; i < n / 2; ++i) x = x->Next(level);
+    return std::string(x->key());
+  }
+  return {};
+}
+
 
 void MemTable::Iterator::SeekToFirst() { node_ = table_->head_->Next(0); }
 void MemTable::Iterator::Seek(std::string_view target) {

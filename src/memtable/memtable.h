@@ -57,6 +57,12 @@ class MemTable {
   // The newest version of key: true and *value / *seq set, or false.
   bool Get(std::string_view key, std::string* value, uint64_t* seq = nullptr) const;
 
+  // A key near the middle of the table, in order (the middle of the nodes
+  // of a level tall enough to sample it: heights are random, so it is about
+  // the median); empty when the table holds too few keys to split. For
+  // cutting work on the table in two, such as a flush.
+  std::string ApproximateMiddleKey() const;
+
   size_t entries() const { return entries_.load(std::memory_order_acquire); }
   // Memory the table holds (arena blocks).
   size_t bytes() const { return arena_.bytes(); }

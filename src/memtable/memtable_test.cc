@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -94,6 +95,29 @@ TEST(MemTableTest, IncreasingKeysTakeTheAppendPath) {
   }
   EXPECT_EQ(n, 10001u);
   EXPECT_GT(table.bytes(), 10000u * 25);
+}
+
+// The middle key splits the table near its median, whether the keys came in
+// order or not; a table too small to split has none.
+TEST(MemTableTest, MiddleKeySplitsTheTableNearItsMedian) {
+  MemTable small;
+  for (uint64_t i = 0; i < 20; ++i) small.Add(i + 1, Cat("k", 100 + i), "v");
+  EXPECT_EQ(small.ApproximateMiddleKey(), "");
+
+  for (const bool shuffled : {false, true}) {
+    std::vector<uint64_t> order(100000);
+    for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (shuffled) std::shuffle(order.begin(), order.end(), std::mt19937_64(7));
+    MemTable table;
+    for (uint64_t i : order) table.Add(i + 1, Cat("k", 1000000 + i), "v");  // one width
+    const std::string middle = table.ApproximateMiddleKey();
+    ASSERT_FALSE(middle.empty()) << shuffled;
+    MemTable::Iterator it(&table);
+    size_t below = 0;
+    for (it.SeekToFirst(); it.Valid() && it.key() < middle; it.Next()) ++below;
+    EXPECT_GT(below, order.size() / 5) << "shuffled " << shuffled;
+    EXPECT_LT(below, order.size() * 4 / 5) << "shuffled " << shuffled;
+  }
 }
 
 // The table iterates exactly the model's keys, in order, and finds each.
