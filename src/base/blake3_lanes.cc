@@ -45,19 +45,71 @@ HWY_INLINE void G(V& a, V& b, V& c, V& d, V mx, V my) {
   b = hn::RotateRight<7>(hn::Xor(b, c));
 }
 
+#if HWY_TARGET == HWY_AVX2
+// r[0..7] (8 words each) transposed in place: word w of row l becomes word l
+// of row w.
+HWY_INLINE void Transpose8x8(hn::Full256<uint32_t> d, hn::Vec256<uint32_t>* r) {
+  const hn::Repartition<uint64_t, decltype(d)> d64;
+  hn::Vec256<uint32_t> t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = hn::InterleaveLower(d, r[i], r[i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+    t[i + 1] = hn::InterleaveUpper(d, r[i], r[i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+  }
+  for (int i = 0; i < 8; i += 4) {
+    for (int j = 0; j < 2; ++j) {
+      const auto x = hn::BitCast(d64, t[i + j]);
+      const auto y = hn::BitCast(d64, t[i + j + 2]);
+      u[i + 2 * j] = hn::BitCast(d, hn::InterleaveLower(d64, x, y));      // a0 b0 c0 d0 | a4 ..
+      u[i + 2 * j + 1] = hn::BitCast(d, hn::InterleaveUpper(d64, x, y));  // a1 b1 c1 d1 | a5 ..
+    }
+  }
+  for (int w = 0; w < 4; ++w) {
+    r[w] = hn::ConcatLowerLower(d, u[4 + w], u[w]);
+    r[4 + w] = hn::ConcatUpperUpper(d, u[4 + w], u[w]);
+  }
+}
+#endif
+
 void CompressLastBlocksImpl(const uint8_t* cvs, const uint8_t* const* blocks, const uint8_t* lens,
                             uint8_t flags, size_t count, uint8_t* out) {
   const hn::ScalableTag<uint32_t> d;
   using V = hn::Vec<decltype(d)>;
   constexpr size_t kMax = hn::MaxLanes(d);
   const size_t lanes = hn::Lanes(d);
+#if HWY_TARGET != HWY_AVX2
   // Word w of lane l at [w * kMax + l]: inputs transposed so that one vector
   // holds one word of every lane.
   HWY_ALIGN uint32_t words[16 * kMax];
   HWY_ALIGN uint32_t state[8 * kMax];
   HWY_ALIGN uint32_t block_len[kMax];
+#endif
   for (size_t start = 0; start < count; start += lanes) {
     const size_t n = count - start < lanes ? count - start : lanes;
+    V m[16];
+    V v[16];
+#if HWY_TARGET == HWY_AVX2
+    // Rows of lanes turned into vectors of words by register transposes
+    // (the scalar way below costs more than the compression itself).
+    HWY_ALIGN uint8_t padded[8][64];
+    HWY_ALIGN uint32_t lens32[8];
+    for (size_t l = 0; l < 8; ++l) {
+      const size_t i = start + (l < n ? l : 0);  // spare lanes repeat lane 0
+      std::memset(padded[l], 0, 64);
+      std::memcpy(padded[l], blocks[i], lens[i]);
+      lens32[l] = lens[i];
+      m[l] = hn::Load(d, reinterpret_cast<const uint32_t*>(padded[l]));
+      m[8 + l] = hn::Load(d, reinterpret_cast<const uint32_t*>(padded[l] + 32));
+      if (cvs != nullptr) v[l] = hn::LoadU(d, reinterpret_cast<const uint32_t*>(cvs + 32 * i));
+    }
+    Transpose8x8(d, m);
+    Transpose8x8(d, m + 8);
+    if (cvs != nullptr) {
+      Transpose8x8(d, v);
+    } else {
+      for (size_t w = 0; w < 8; ++w) v[w] = hn::Set(d, kIv[w]);
+    }
+    v[14] = hn::Load(d, lens32);
+#else
     for (size_t l = 0; l < lanes; ++l) {
       const size_t i = start + (l < n ? l : 0);  // spare lanes repeat lane 0
       uint8_t block[64] = {0};
@@ -74,14 +126,13 @@ void CompressLastBlocksImpl(const uint8_t* cvs, const uint8_t* const* blocks, co
       }
       block_len[l] = lens[i];
     }
-    V m[16];
     for (size_t w = 0; w < 16; ++w) m[w] = hn::Load(d, words + w * kMax);
-    V v[16];
     for (size_t w = 0; w < 8; ++w) v[w] = hn::Load(d, state + w * kMax);
+    v[14] = hn::Load(d, block_len);
+#endif
     for (size_t w = 0; w < 4; ++w) v[8 + w] = hn::Set(d, kIv[w]);
     v[12] = hn::Zero(d);  // block counter, low and high words: the first chunk
     v[13] = hn::Zero(d);
-    v[14] = hn::Load(d, block_len);
     v[15] = hn::Set(d, flags);
     for (const uint8_t* s : kSchedule) {
       G(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
@@ -93,12 +144,20 @@ void CompressLastBlocksImpl(const uint8_t* cvs, const uint8_t* const* blocks, co
       G(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
       G(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
     }
+#if HWY_TARGET == HWY_AVX2
+    for (size_t w = 0; w < 8; ++w) v[w] = hn::Xor(v[w], v[w + 8]);
+    Transpose8x8(d, v);  // back to one row per lane
+    for (size_t l = 0; l < n; ++l) {
+      hn::StoreU(v[l], d, reinterpret_cast<uint32_t*>(out + 32 * (start + l)));
+    }
+#else
     for (size_t w = 0; w < 8; ++w) hn::Store(hn::Xor(v[w], v[w + 8]), d, state + w * kMax);
     for (size_t l = 0; l < n; ++l) {
       for (size_t w = 0; w < 8; ++w) {
         std::memcpy(out + 32 * (start + l) + 4 * w, &state[w * kMax + l], 4);
       }
     }
+#endif
   }
 }
 
