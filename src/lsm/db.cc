@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -577,6 +580,60 @@ Status DB::WriteTables(sstable::Iterator* it, std::string_view limit, int level,
   return Status::OK();
 }
 
+// Runs the jobs it is given on its own thread, one at a time.
+class FlushHelper {
+ public:
+  // Throws std::system_error when no thread can be had.
+  FlushHelper() : thread_([this] { Loop(); }) {}
+  ~FlushHelper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  FlushHelper(const FlushHelper&) = delete;
+  FlushHelper& operator=(const FlushHelper&) = delete;
+
+  // Starts job; Wait returns once it ran. REQUIRES: the previous job waited for.
+  void Start(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      job_ = std::move(job);
+      done_ = false;
+    }
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || job_ != nullptr; });
+      if (job_ == nullptr) return;  // stopping, nothing left to run
+      std::function<void()> job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      done_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;  // guarded by mu_
+  bool done_ = true;           // guarded by mu_
+  bool stop_ = false;          // guarded by mu_
+  std::thread thread_;         // last: starts once the rest is ready
+};
+
 Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta>* out,
                           uint64_t* bytes) {
   // Halves of a large memtable are written by two threads: one thread
@@ -595,14 +652,20 @@ Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta
     it->Seek(middle);
     upper = WriteTables(it.get(), {}, 0, &upper_out, &upper_bytes);
   };
-  std::thread helper;
-  try {
-    helper = std::thread(write_upper);
-  } catch (const std::system_error&) {
-    write_upper();  // no thread to be had: one after the other
+  if (flush_helper_ == nullptr) {
+    try {
+      flush_helper_ = std::make_unique<FlushHelper>();
+    } catch (const std::system_error&) {
+      // No thread to be had: the halves one after the other.
+    }
+  }
+  if (flush_helper_ != nullptr) {
+    flush_helper_->Start(write_upper);
+  } else {
+    write_upper();
   }
   Status lower = WriteTables(first.get(), middle, 0, out, bytes);
-  if (helper.joinable()) helper.join();
+  if (flush_helper_ != nullptr) flush_helper_->Wait();
   HANSHIRO_RETURN_IF_ERROR(lower);
   HANSHIRO_RETURN_IF_ERROR(upper);
   out->insert(out->end(), upper_out.begin(), upper_out.end());
@@ -817,6 +880,7 @@ Status DB::Close() {
     cv_.notify_all();
   }
   if (bg_.joinable()) bg_.join();
+  flush_helper_.reset();
   if (table_cache_) DeleteObsoleteTables(/*all=*/true);
   return log_ ? log_->Close() : Status::OK();
 }

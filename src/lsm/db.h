@@ -75,6 +75,9 @@ struct ReplayHook {
   std::function<Status(uint64_t seq, uint8_t kind, std::string_view record)> fn;
 };
 
+// A thread that runs one job at a time for a flush (defined in db.cc).
+class FlushHelper;
+
 class DB {
  public:
   // Memtables with at least this many records are flushed in two halves at
@@ -233,6 +236,10 @@ class DB {
   std::vector<Turn> turns_;
   uint64_t applied_ = 0;           // guarded by write_mu_: records below are in a memtable
   std::atomic<uint64_t> next_table_{1};
+  // Writes a flush's upper half; made by the first flush that splits and
+  // kept (a thread per flush would leave a malloc arena per flush behind).
+  // Background thread (and Close, once it stopped) only.
+  std::unique_ptr<FlushHelper> flush_helper_;
   std::thread bg_;
 };
 
