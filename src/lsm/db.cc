@@ -102,6 +102,60 @@ Status CheckOptions(const Options& o) {
 
 }  // namespace
 
+// Runs the jobs it is given on its own thread, one at a time.
+class FlushHelper {
+ public:
+  // Throws std::system_error when no thread can be had.
+  FlushHelper() : thread_([this] { Loop(); }) {}
+  ~FlushHelper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  FlushHelper(const FlushHelper&) = delete;
+  FlushHelper& operator=(const FlushHelper&) = delete;
+
+  // Starts job; Wait returns once it ran. REQUIRES: the previous job waited for.
+  void Start(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      job_ = std::move(job);
+      done_ = false;
+    }
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || job_ != nullptr; });
+      if (job_ == nullptr) return;  // stopping, nothing left to run
+      std::function<void()> job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      done_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;  // guarded by mu_
+  bool done_ = true;           // guarded by mu_
+  bool stop_ = false;          // guarded by mu_
+  std::thread thread_;         // last: starts once the rest is ready
+};
+
 DB::DB(const Options& options, std::string dir)
     : options_(options),
       dir_(std::move(dir)),
@@ -580,60 +634,6 @@ Status DB::WriteTables(sstable::Iterator* it, std::string_view limit, int level,
   return Status::OK();
 }
 
-// Runs the jobs it is given on its own thread, one at a time.
-class FlushHelper {
- public:
-  // Throws std::system_error when no thread can be had.
-  FlushHelper() : thread_([this] { Loop(); }) {}
-  ~FlushHelper() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  FlushHelper(const FlushHelper&) = delete;
-  FlushHelper& operator=(const FlushHelper&) = delete;
-
-  // Starts job; Wait returns once it ran. REQUIRES: the previous job waited for.
-  void Start(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      job_ = std::move(job);
-      done_ = false;
-    }
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [&] { return stop_ || job_ != nullptr; });
-      if (job_ == nullptr) return;  // stopping, nothing left to run
-      std::function<void()> job = std::move(job_);
-      job_ = nullptr;
-      lock.unlock();
-      job();
-      lock.lock();
-      done_ = true;
-      cv_.notify_all();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::function<void()> job_;  // guarded by mu_
-  bool done_ = true;           // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
-  std::thread thread_;         // last: starts once the rest is ready
-};
-
 Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta>* out,
                           uint64_t* bytes) {
   // Halves of a large memtable are written by two threads: one thread
@@ -659,13 +659,19 @@ Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta
       // No thread to be had: the halves one after the other.
     }
   }
+  Status lower;
   if (flush_helper_ != nullptr) {
     flush_helper_->Start(write_upper);
+    // The helper's job refers to this frame: wait for it however we leave.
+    struct WaitForHelper {
+      FlushHelper* helper;
+      ~WaitForHelper() { helper->Wait(); }
+    } wait{flush_helper_.get()};
+    lower = WriteTables(first.get(), middle, 0, out, bytes);
   } else {
     write_upper();
+    lower = WriteTables(first.get(), middle, 0, out, bytes);
   }
-  Status lower = WriteTables(first.get(), middle, 0, out, bytes);
-  if (flush_helper_ != nullptr) flush_helper_->Wait();
   HANSHIRO_RETURN_IF_ERROR(lower);
   HANSHIRO_RETURN_IF_ERROR(upper);
   out->insert(out->end(), upper_out.begin(), upper_out.end());

@@ -174,7 +174,8 @@ class DB {
   // Writes `it`'s entries from where it stands up to `limit` (exclusive;
   // empty: to the end) as tables of `level`: cut at kind and partition
   // changes and at the target size (never between versions of a key). The
-  // caller syncs the tables directory. Any thread, several at once.
+  // caller syncs the tables directory. The background thread and
+  // its flush helper, at once.
   Status WriteTables(sstable::Iterator* it, std::string_view limit, int level,
                      std::vector<TableMeta>* out, uint64_t* bytes);
   // Writes a memtable's records as level-0 tables, a large one in two
