@@ -659,17 +659,20 @@ Status DB::WriteMemTables(const std::shared_ptr<Mem>& mem, std::vector<TableMeta
       // No thread to be had: the halves one after the other.
     }
   }
-  Status lower;
   if (flush_helper_ != nullptr) {
     flush_helper_->Start(write_upper);
+  } else {
+    write_upper();
+  }
+  Status lower;
+  {
     // The helper's job refers to this frame: wait for it however we leave.
     struct WaitForHelper {
       FlushHelper* helper;
-      ~WaitForHelper() { helper->Wait(); }
+      ~WaitForHelper() {
+        if (helper != nullptr) helper->Wait();
+      }
     } wait{flush_helper_.get()};
-    lower = WriteTables(first.get(), middle, 0, out, bytes);
-  } else {
-    write_upper();
     lower = WriteTables(first.get(), middle, 0, out, bytes);
   }
   HANSHIRO_RETURN_IF_ERROR(lower);
