@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <malloc.h>
 #include <random>
 #include <sstream>
 
@@ -78,6 +79,7 @@ double PeakRssMb() {
 }
 
 void ResetPeakRss() {
+  malloc_trim(0);
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 

@@ -59,9 +59,9 @@ Status RunHttpBulkWorkload(const BenchSettings& settings, const EmitFn& emit);
 // Resident set size of this process, in MiB: now, and the peak so far.
 double RssMb();
 double PeakRssMb();
-// Starts the peak over from the current RSS (Linux: /proc/self/clear_refs;
-// without it the peak stays the process's). What is resident now, such as
-// heap kept from earlier runs, still counts.
+// Gives the heap that earlier runs freed back to the system (malloc_trim),
+// then starts the peak over from the current RSS (Linux: /proc/self/clear_refs;
+// without it the peak stays the process's). What is still allocated counts.
 void ResetPeakRss();
 // 4 MiB of seeded random bytes: payloads are views into it (incompressible,
 // the same in every run).

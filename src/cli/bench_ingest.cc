@@ -206,9 +206,9 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   double ours_cpu = 0, rocks_cpu = 0;  // CPU seconds summed over the timed runs
   OursResult last;
   std::string skipped = settings.peers ? "" : "--no-peers";
-  // Ours first, all runs, so the peak RSS is ours (counted from here, not
-  // from the settings and peers before, though what they left resident
-  // counts); then the peer.
+  // Ours first, all runs, so the peak RSS is ours (counted from here, once
+  // the heap that the settings and peers before freed is given back); then
+  // the peer.
   ResetPeakRss();
   // Run 0 of each warms up on a fifth of the events.
   for (int run = 0; run <= std::max(1, settings.runs); ++run) {
