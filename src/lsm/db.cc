@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -255,12 +256,13 @@ bool DB::MemFull() const {
 }
 
 void DB::SwitchMemtable(std::unique_lock<std::mutex>& lock) {
+  auto next = std::make_shared<Mem>(&pool_);  // first: it may throw
   switching_ = true;
   cv_.wait(lock, [&] { return inflight_ == 0; });
   imm_ = std::move(mem_);
   imm_wal_position_ = log_->size();
   ++switches_;
-  mem_ = std::make_shared<Mem>(&pool_);
+  mem_ = std::move(next);
   mem_->created_ns = options_.clock->MonotonicNanos();
   switching_ = false;
   cv_.notify_all();
@@ -313,11 +315,19 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
   lock.unlock();
 
   Result<uint64_t> first = log_->WriteBatch(entries);
+  bool added = true;
   if (first.ok()) {
     // The records are copied into the memtable's nodes here, by each writer
     // at once; only linking them in is serialized.
     thread_local Mem::Staged staged;
-    mem->Stage(*first, records, &staged);
+    // Out of memory, the batch still takes its turn, or every later writer
+    // would wait for it; it is in the log but not (wholly) in the memtable,
+    // so the store stops (see below) and the next open replays it.
+    try {
+      mem->Stage(*first, records, &staged);
+    } catch (const std::bad_alloc&) {
+      added = false;
+    }
     // In log order: every batch before this one was committed in an earlier
     // or the same group, and its writer is applying it now. A failed group
     // fails every later one (the log's error is sticky), so no batch waits
@@ -325,12 +335,29 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     std::unique_lock write_lock(write_mu_);
     if (applied_ != *first) {
       thread_local std::condition_variable turn;
-      turns_.push_back({*first, &turn});
-      turn.wait(write_lock, [&] { return applied_ == *first; });
-      std::erase_if(turns_, [&](const Turn& t) { return t.first == *first; });
+      bool listed = true;
+      try {
+        turns_.push_back({*first, &turn});
+      } catch (const std::bad_alloc&) {
+        listed = false;  // no one will wake it: it looks every millisecond
+      }
+      while (applied_ != *first) {
+        if (listed) {
+          turn.wait(write_lock);
+        } else {
+          turn.wait_for(write_lock, std::chrono::milliseconds(1));
+        }
+      }
+      if (listed) std::erase_if(turns_, [&](const Turn& t) { return t.first == *first; });
     }
-    mem->Link(staged);
-    if (apply) apply(*first);
+    if (added) {
+      mem->Link(staged);
+      try {
+        if (apply) apply(*first);
+      } catch (const std::bad_alloc&) {
+        added = false;
+      }
+    }
     applied_ = *first + records.size();
     // Only the writer whose turn it is now wakes, not every one waiting.
     for (const Turn& t : turns_) {
@@ -341,6 +368,18 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     }
   }
   lock.lock();
+  if (first.ok() && !added) {
+    // Sticky like a failed flush: no more writes, and no flush of a memtable
+    // that lacks what the log holds.
+    if (bg_error_.ok()) {
+      bg_error_ = Status::IOError(fmt::format(
+          "out of memory applying records {}..{}: they are in the log, and the store takes no "
+          "more writes until it is reopened",
+          *first, *first + records.size() - 1));
+    }
+    first = bg_error_;
+    cv_.notify_all();
+  }
   if (first.ok()) stats_.writes += records.size();
   if (--inflight_ == 0) cv_.notify_all();
   return first;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -19,7 +20,7 @@ struct Log::Writer {
   integrity::RangeNodes nodes;   // their leaf hashes and the tree nodes among them
   bool prepared = false;         // guarded by mu_
   bool done = false;             // guarded by mu_
-  Status status;
+  bool failed = false;           // guarded by mu_; its group failed: the log's error_ says why
   std::optional<integrity::Checkpoint> checkpoint;
   std::condition_variable cv;
 };
@@ -27,6 +28,18 @@ struct Log::Writer {
 namespace {
 
 constexpr std::string_view kCheckpointFile = "CHECKPOINT";
+
+// Runs fn (which returns a Status), turning running out of memory into an
+// IOError that names what was being done: an exception thrown out of the
+// queue would leave every writer behind it waiting for ever.
+template <typename Fn>
+Status Guarded(Fn&& fn, std::string_view what) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return Status::IOError(fmt::format("wal: out of memory {}", what));
+  }
+}
 
 // Longest a leader waits for writers recent groups released (sync on).
 constexpr uint64_t kCatchUpMaxUs = 200;
@@ -437,15 +450,23 @@ Result<uint64_t> Log::WriteBatch(std::span<const Entry> entries) {
                                                  i, entries[i].payload.size(), kMaxPayloadBytes));
     }
   }
-  Writer* w = AcquireWriter();
+  // The largest allocation of a write, made while nothing depends on it.
+  size_t bytes = 0;
+  for (const Entry& e : entries) bytes += kRecordHeaderSize + e.payload.size();
+  Writer* w = nullptr;
+  try {
+    w = AcquireWriter();
+    w->buf.reserve(bytes);
+  } catch (const std::bad_alloc&) {
+    if (w != nullptr) ReleaseWriter(w);
+    return Status::Busy(fmt::format("wal: no memory for a batch of {} records ({} bytes)",
+                                    entries.size(), bytes));
+  }
   w->entries = entries;
   return Submit(w, nullptr);
 }
 
 void Log::Prepare(Writer* w) const {
-  size_t bytes = 0;
-  for (const Entry& e : w->entries) bytes += kRecordHeaderSize + e.payload.size();
-  w->buf.reserve(bytes);
   thread_local std::vector<size_t> offsets;
   offsets.clear();
   uint64_t seq = w->first_seq;
@@ -482,6 +503,8 @@ Log::Writer* Log::AcquireWriter() {
   std::lock_guard lock(mu_);
   if (free_writers_.empty()) {
     writers_.push_back(std::make_unique<Writer>());
+    // Room for every writer, so that handing one back never allocates.
+    free_writers_.reserve(writers_.size());
     free_writers_.push_back(writers_.back().get());
   }
   Writer* w = free_writers_.back();
@@ -493,9 +516,14 @@ Log::Writer* Log::AcquireWriter() {
   if (w->buf.capacity() > (4u << 20)) w->buf.shrink_to_fit();  // after a huge batch
   w->prepared = false;
   w->done = false;
-  w->status = Status::OK();
+  w->failed = false;
   w->checkpoint.reset();
   return w;
+}
+
+void Log::ReleaseWriter(Writer* w) {
+  std::lock_guard lock(mu_);
+  free_writers_.push_back(w);
 }
 
 Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* checkpoint) {
@@ -509,21 +537,32 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
   };
   if (closed_) return finish(Status::InvalidArgument("wal: the log is closed"));
   if (!error_.ok()) return finish(error_);
+  // Running out of memory must not leave a writer in the queue for ever, nor
+  // a group half told: what may allocate comes before a writer has a place
+  // (Busy then), or before its group is written (the log fails then).
+  try {
+    queue_.push_back(w);
+  } catch (const std::bad_alloc&) {
+    return finish(Status::Busy("wal: no memory to queue a batch"));
+  }
   if (w->control == Writer::Control::kNone) {
     w->first_seq = next_seq_;
     next_seq_ += w->entries.size();
-  }
-  queue_.push_back(w);
-  if (w->control == Writer::Control::kNone) {
     lock.unlock();
-    Prepare(w);
+    Status s = Guarded([&] {
+      Prepare(w);
+      return Status::OK();
+    }, "preparing a batch");
     lock.lock();
+    // Its sequence numbers are taken, and the log cannot skip them: it
+    // fails from here, this batch in the group that meets the error.
+    if (!s.ok() && error_.ok()) error_ = std::move(s);
   }
   w->prepared = true;
   if (queue_.front() != w) queue_.front()->cv.notify_one();
   while (!w->done && queue_.front() != w) w->cv.wait(lock);
   if (w->done) {
-    if (!w->status.ok()) return finish(w->status);
+    if (w->failed) return finish(GroupFailure());
     return finish(w->first_seq);
   }
 
@@ -557,35 +596,58 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
   };
   std::vector<Writer*> group;
   std::vector<size_t> ends;
-  size_t records = form_group(&group, &ends);
-  if (options_.group_commit_delay_us > 0 && w->control == Writer::Control::kNone &&
-      records < options_.max_batch_size) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::microseconds(options_.group_commit_delay_us);
-    while (records < options_.max_batch_size &&
-           w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+  std::vector<Writer*> wake;
+  size_t records = 0;
+  Status s;
+  try {
+    records = form_group(&group, &ends);
+    if (options_.group_commit_delay_us > 0 && w->control == Writer::Control::kNone &&
+        records < options_.max_batch_size) {
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::microseconds(options_.group_commit_delay_us);
+      while (records < options_.max_batch_size &&
+             w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+        records = form_group(&group, &ends);
+      }
+      records = form_group(&group, &ends);
+    } else if (options_.sync_on_write && w->control == Writer::Control::kNone &&
+               records < recent_max_group_records_) {
+      // The writers recent groups released are likely on their way back: a
+      // group smaller than the largest recent one waits for them, for at most
+      // half an fsync, rather than paying a whole fsync for a few records.
+      const auto deadline =
+          std::chrono::steady_clock::now() +
+          std::chrono::microseconds(std::min<uint64_t>(kCatchUpMaxUs, last_sync_us_ / 2));
+      while (records < recent_max_group_records_ &&
+             w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+        records = form_group(&group, &ends);
+      }
       records = form_group(&group, &ends);
     }
-    records = form_group(&group, &ends);
-  } else if (options_.sync_on_write && w->control == Writer::Control::kNone &&
-             records < recent_max_group_records_) {
-    // The writers recent groups released are likely on their way back: a
-    // group smaller than the largest recent one waits for them, for at most
-    // half an fsync, rather than paying a whole fsync for a few records.
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::microseconds(std::min<uint64_t>(kCatchUpMaxUs, last_sync_us_ / 2));
-    while (records < recent_max_group_records_ &&
-           w->cv.wait_until(lock, deadline) != std::cv_status::timeout) {
-      records = form_group(&group, &ends);
-    }
-    records = form_group(&group, &ends);
+    s = error_;
+    if (s.ok() && closed_) s = Status::InvalidArgument("wal: the log is closed");
+    wake.reserve(group.size() + 1);
+  } catch (const std::bad_alloc&) {
+    // Nothing of this round is written yet. This writer fails alone, and
+    // the log with it if it holds records (their sequence numbers are
+    // taken); the writers behind lead in turn and meet the error.
+    if (!lock.owns_lock()) lock.lock();
+    const Status failure = Status::IOError("wal: out of memory forming a commit group");
+    if (w->control == Writer::Control::kNone && error_.ok()) error_ = failure;
+    w->done = true;
+    queue_.pop_front();
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
+    return finish(failure);
   }
 
-  Status s = error_;
-  if (s.ok() && closed_) s = Status::InvalidArgument("wal: the log is closed");
+  // From the commit to the wakeups nothing allocates: every writer of the
+  // group must be told, and none written twice.
   if (s.ok()) {
     lock.unlock();
-    s = group[0]->control == Writer::Control::kNone ? CommitGroups(group, ends) : RunControl(group[0]);
+    s = Guarded([&] {
+      return group[0]->control == Writer::Control::kNone ? CommitGroups(group, ends)
+                                                         : RunControl(group[0]);
+    }, "committing a group");
     lock.lock();
     const bool sticky = group[0]->control == Writer::Control::kNone || s.IsIOError();
     if (!s.ok() && sticky && error_.ok()) error_ = s;
@@ -606,9 +668,8 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
       }
     }
   }
-  std::vector<Writer*> wake;
   for (Writer* x : group) {
-    x->status = s;
+    x->failed = !s.ok();
     x->done = true;
     queue_.pop_front();
   }
@@ -617,13 +678,22 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
   for (Writer* x : group) {
     if (x != w) wake.push_back(x);
   }
-  Result<uint64_t> result = s.ok() ? Result<uint64_t>(w->first_seq) : Result<uint64_t>(s);
-  result = finish(std::move(result));
-  lock.unlock();
   // Signalled without mu_ held, so the woken threads do not queue on it. A
   // writer that already left is back in the pool: at worst a spurious wakeup.
+  if (s.ok()) {
+    Result<uint64_t> result = finish(w->first_seq);
+    lock.unlock();
+    for (Writer* x : wake) x->cv.notify_one();
+    return result;
+  }
+  lock.unlock();
   for (Writer* x : wake) x->cv.notify_one();
-  return result;
+  lock.lock();
+  return finish(s);
+}
+
+Status Log::GroupFailure() const {
+  return error_.ok() ? Status::InvalidArgument("wal: the log is closed") : error_;
 }
 
 

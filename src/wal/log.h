@@ -20,7 +20,9 @@
 // break before the tail (bad checksum, wrong sequence, root mismatch) is
 // reported located; the log then opens read-only: every write returns that
 // error until an operator repairs the directory. After any write or fsync
-// failure, every later write returns that error too (sticky).
+// failure, every later write returns that error too (sticky). Running out of
+// memory is one too, except for a batch's own buffer, which is allocated
+// before the batch has a place in the log: that batch alone gets Busy.
 //
 // Thread-safe: any number of threads may call Write, WriteBatch, Checkpoint,
 // Prove and Verify at once.
@@ -114,7 +116,8 @@ class Log {
   Result<uint64_t> Write(uint8_t kind, std::string_view payload);
   // Appends records with consecutive sequence numbers in one commit group;
   // returns the first. InvalidArgument (naming the entry) for an empty batch,
-  // a bad kind or an oversized payload; nothing is written then.
+  // a bad kind or an oversized payload, and Busy when there is no memory for
+  // the batch's buffer; nothing is written then.
   Result<uint64_t> WriteBatch(std::span<const Entry> entries);
 
   // Makes everything written durable and signs the current tree head
@@ -177,8 +180,15 @@ class Log {
   Status FindReplayStart(const std::vector<uint64_t>& numbers, uint64_t target, size_t* start);
   Status StartSegment(uint64_t number);
   Result<integrity::Checkpoint> SignAndStore();
+  // Encodes w's records and hashes their leaves into w->buf and w->nodes.
+  // The caller reserved w->buf; throws std::bad_alloc if memory runs out.
   void Prepare(Writer* w) const;
   Writer* AcquireWriter();
+  // Returns a writer that was not submitted to the pool.
+  void ReleaseWriter(Writer* w);
+  // Why a data group failed: the sticky error, or else the log was closed.
+  // REQUIRES: mu_ held.
+  Status GroupFailure() const;
   // Runs w through the queue and returns it to the pool.
   Result<uint64_t> Submit(Writer* w, std::optional<integrity::Checkpoint>* checkpoint);
   // Writes the groups writers[0, ends[0]), [ends[0], ends[1]), ... each with
