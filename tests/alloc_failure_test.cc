@@ -1,9 +1,10 @@
 // Running out of memory in the middle of a write: the writing thread's Nth
 // allocation from some point on fails (this binary replaces operator new),
 // for every N the write makes. The write returns an error or throws
-// std::bad_alloc, and never hangs; the next write goes through or fails with
-// the store's error; closing does not hang; and after reopening, every
-// acknowledged record is there with its bytes and the log verifies.
+// std::bad_alloc, and never hangs; the writes after it go through or fail
+// with the store's error; every acknowledged record reads back before
+// closing; closing does not hang; and after reopening, every acknowledged
+// record is there with its bytes and the log verifies.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <future>
 #include <map>
+#include <mutex>
 #include <new>
 #include <thread>
 
@@ -73,70 +75,102 @@ void WithinTenSeconds(const std::string& what, Fn fn) {
   done.get();
 }
 
-// Writes `batch`, with the writing thread's nth allocation failing when
-// n > 0. Adds it to *acked when acknowledged; returns whether the failure
-// was reached (false: the write made fewer than n allocations).
+// Writes `batch`, with this thread's nth allocation failing when n > 0.
+// Adds it to *acked when acknowledged; returns whether the failure was
+// reached (false: the write made fewer than n allocations).
 bool WriteFailingAt(DB* db, const std::vector<testing::TestRecord>& batch, long n, Acked* acked,
-                    const std::string& at) {
+                    std::mutex* acked_mu) {
+  std::vector<WriteRecord> w;
+  for (const auto& r : batch) w.push_back({r.key, r.record});
+  fail_in = n;
+  bool ok = false;
+  try {
+    ok = db->Write(w).ok();
+  } catch (const std::bad_alloc&) {
+  }
+  const bool reached = n > 0 && fail_in == 0;
+  fail_in = 0;
+  if (ok) {
+    std::lock_guard lock(*acked_mu);
+    for (const auto& r : batch) (*acked)[r.key] = r.record;
+  }
+  return reached;
+}
+
+// Every acknowledged record reads back with its bytes.
+void ExpectAcked(const DB& db, const Acked& acked, const std::string& at) {
+  for (const auto& [key, record] : acked) {
+    std::string got;
+    Status s = db.Get(key, &got);
+    ASSERT_TRUE(s.ok()) << at << ": acknowledged record lost: " << s.ToString();
+    ASSERT_EQ(got, record) << at;
+  }
+}
+
+// `writers` threads each write three batches of 20 at once; writer 0's nth
+// allocation in its second batch fails. Then the checks of the file comment.
+// Returns whether the failure was reached.
+bool RunCase(int writers, long n) {
+  const std::string at = std::to_string(writers) + " writers, allocation " + std::to_string(n);
+  ::hanshiro::testing::TestDir dir;
+  Acked acked;
+  std::mutex acked_mu;
   bool reached = false;
-  WithinTenSeconds(at, [&] {
-    std::vector<WriteRecord> w;
-    for (const auto& r : batch) w.push_back({r.key, r.record});
-    fail_in = n;
-    bool ok = false;
-    try {
-      ok = db->Write(w).ok();
-    } catch (const std::bad_alloc&) {
+  {
+    auto opened = DB::Open(SmallOptions(), dir.path());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return false;
+    std::unique_ptr<DB> db = std::move(opened).value();
+    WithinTenSeconds(at, [&] {
+      std::vector<std::thread> threads;
+      for (int t = 0; t < writers; ++t) {
+        threads.emplace_back([&, t] {
+          for (int b = 0; b < 3; ++b) {
+            const long fail = t == 0 && b == 1 ? n : 0;
+            const bool hit =
+                WriteFailingAt(db.get(), Batch((t * 3 + b) * 20, 20), fail, &acked, &acked_mu);
+            if (fail > 0) reached = hit;
+          }
+        });
+      }
+      for (std::thread& th : threads) th.join();
+    });
+    if (!reached) {
+      EXPECT_EQ(acked.size(), static_cast<size_t>(writers) * 60) << at << ": a write failed";
     }
-    reached = n > 0 && fail_in == 0;
-    fail_in = 0;
-    if (ok) {
-      for (const auto& r : batch) (*acked)[r.key] = r.record;
-    }
-  });
+    ExpectAcked(*db, acked, at + ", before closing");
+    WithinTenSeconds(at + ", closing", [&] { db.reset(); });
+  }
+  auto opened = DB::Open(SmallOptions(), dir.path());
+  EXPECT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
+  if (!opened.ok()) return false;
+  std::unique_ptr<DB> db = std::move(opened).value();
+  EXPECT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
+  ExpectAcked(*db, acked, at + ", after reopening");
+  const wal::VerifyReport report = db->log()->Verify();
+  EXPECT_TRUE(report.intact()) << at << ": " << report.error.ToString();
+  // The reopened store takes writes.
+  EXPECT_TRUE(WriteFailingAt(db.get(), Batch(1000, 5), 0, &acked, &acked_mu) == false);
+  EXPECT_EQ(acked.count(testing::MakeEvent(1000, kT0 + 1000, 0).key), 1u) << at;
   return reached;
 }
 
 TEST(AllocFailureTest, EveryAllocationOfAWriteMayFail) {
   long n = 1;
-  for (;; ++n) {
-    const std::string at = "allocation " + std::to_string(n);
-    ::hanshiro::testing::TestDir dir;
-    Acked acked;
-    bool reached = false;
-    {
-      auto opened = DB::Open(SmallOptions(), dir.path());
-      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-      std::unique_ptr<DB> db = std::move(opened).value();
-      WriteFailingAt(db.get(), Batch(0, 20), 0, &acked, at);
-      ASSERT_EQ(acked.size(), 20u) << at;
-      reached = WriteFailingAt(db.get(), Batch(20, 20), n, &acked, at);
-      if (!reached) {
-        ASSERT_EQ(acked.size(), 40u) << at << ": a write with no failure failed";
-      }
-      // The next write goes through or meets the store's error, at once.
-      WriteFailingAt(db.get(), Batch(40, 20), 0, &acked, at);
-      WithinTenSeconds(at + ", closing", [&] { db.reset(); });
-    }
-    auto opened = DB::Open(SmallOptions(), dir.path());
-    ASSERT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
-    std::unique_ptr<DB> db = std::move(opened).value();
-    ASSERT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
-    for (const auto& [key, record] : acked) {
-      std::string got;
-      Status s = db->Get(key, &got);
-      ASSERT_TRUE(s.ok()) << at << ": acknowledged record lost: " << s.ToString();
-      ASSERT_EQ(got, record) << at;
-    }
-    const wal::VerifyReport report = db->log()->Verify();
-    ASSERT_TRUE(report.intact()) << at << ": " << report.error.ToString();
-    // The reopened store takes writes.
-    WriteFailingAt(db.get(), Batch(60, 5), 0, &acked, at);
-    EXPECT_EQ(acked.count(testing::MakeEvent(60, kT0 + 60, 0).key), 1u) << at;
-    if (!reached) break;
-  }
+  while (RunCase(1, n) && !::testing::Test::HasFailure()) ++n;
   EXPECT_GT(n, 50);  // the write really made that many allocations
-  std::printf("a write made %ld allocations\n", n - 1);
+}
+
+// With writers queued behind the one that fails, as followers in its group
+// and as the leaders after it. Where they are differs from run to run, so
+// each allocation fails in five runs.
+TEST(AllocFailureTest, EveryAllocationMayFailAmongConcurrentWriters) {
+  long n = 1;
+  for (bool reached = true; reached && !::testing::Test::HasFailure(); ++n) {
+    reached = false;
+    for (int run = 0; run < 5; ++run) reached = RunCase(4, n) || reached;
+  }
+  EXPECT_GT(n, 50);
 }
 
 }  // namespace

@@ -314,7 +314,14 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
   ++inflight_;
   lock.unlock();
 
-  Result<uint64_t> first = log_->WriteBatch(entries);
+  // The log throws only where the batch failed (a copy of its error).
+  Result<uint64_t> first = [&]() -> Result<uint64_t> {
+    try {
+      return log_->WriteBatch(entries);
+    } catch (const std::bad_alloc&) {
+      return Status::IOError("out of memory");  // short: needs no memory
+    }
+  }();
   bool added = true;
   if (first.ok()) {
     // The records are copied into the memtable's nodes here, by each writer
@@ -368,20 +375,24 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     }
   }
   lock.lock();
+  if (--inflight_ == 0) cv_.notify_all();
   if (first.ok() && !added) {
     // Sticky like a failed flush: no more writes, and no flush of a memtable
-    // that lacks what the log holds.
-    if (bg_error_.ok()) {
-      bg_error_ = Status::IOError(fmt::format(
+    // that lacks what the log holds. Set before mu_ is let go, whatever
+    // building its message does.
+    Status error = Status::IOError("out of memory");  // short: needs no memory
+    try {
+      error = Status::IOError(fmt::format(
           "out of memory applying records {}..{}: they are in the log, and the store takes no "
           "more writes until it is reopened",
           *first, *first + records.size() - 1));
+    } catch (const std::bad_alloc&) {
     }
-    first = bg_error_;
+    if (bg_error_.ok()) bg_error_ = std::move(error);
     cv_.notify_all();
+    return bg_error_;
   }
   if (first.ok()) stats_.writes += records.size();
-  if (--inflight_ == 0) cv_.notify_all();
   return first;
 }
 

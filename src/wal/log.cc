@@ -29,15 +29,20 @@ namespace {
 
 constexpr std::string_view kCheckpointFile = "CHECKPOINT";
 
-// Runs fn (which returns a Status), turning running out of memory into an
-// IOError that names what was being done: an exception thrown out of the
-// queue would leave every writer behind it waiting for ever.
+// The error for running out of memory once a batch has its place in the
+// log. Short enough for the string's own buffer (15 characters in
+// libstdc++), so making and copying it needs no memory.
+Status NoMemory() { return Status::IOError("wal: no memory"); }
+
+// Runs fn (which returns a Status), turning running out of memory into
+// NoMemory(): an exception thrown out of the queue would leave every writer
+// behind it waiting for ever.
 template <typename Fn>
-Status Guarded(Fn&& fn, std::string_view what) {
+Status Guarded(Fn&& fn) {
   try {
     return fn();
   } catch (const std::bad_alloc&) {
-    return Status::IOError(fmt::format("wal: out of memory {}", what));
+    return NoMemory();
   }
 }
 
@@ -552,7 +557,7 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
     Status s = Guarded([&] {
       Prepare(w);
       return Status::OK();
-    }, "preparing a batch");
+    });
     lock.lock();
     // Its sequence numbers are taken, and the log cannot skip them: it
     // fails from here, this batch in the group that meets the error.
@@ -632,7 +637,7 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
     // the log with it if it holds records (their sequence numbers are
     // taken); the writers behind lead in turn and meet the error.
     if (!lock.owns_lock()) lock.lock();
-    const Status failure = Status::IOError("wal: out of memory forming a commit group");
+    const Status failure = NoMemory();
     if (w->control == Writer::Control::kNone && error_.ok()) error_ = failure;
     w->done = true;
     queue_.pop_front();
@@ -642,16 +647,20 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
 
   // From the commit to the wakeups nothing allocates: every writer of the
   // group must be told, and none written twice.
+  bool in_error = false;  // the outcome was moved into error_
   if (s.ok()) {
     lock.unlock();
     s = Guarded([&] {
       return group[0]->control == Writer::Control::kNone ? CommitGroups(group, ends)
                                                          : RunControl(group[0]);
-    }, "committing a group");
+    });
     lock.lock();
     const bool sticky = group[0]->control == Writer::Control::kNone || s.IsIOError();
-    if (!s.ok() && sticky && error_.ok()) error_ = s;
-    if (s.ok()) {
+    if (!s.ok() && sticky && error_.ok()) {
+      error_ = std::move(s);  // moved, not copied: a copy could run out of memory
+      in_error = true;
+    }
+    if (!in_error && s.ok()) {
       committed_segment_ = segment_number_;
       committed_segment_bytes_ = segment_bytes_;
       if (group[0]->control == Writer::Control::kNone) {
@@ -668,8 +677,9 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
       }
     }
   }
+  const bool ok = !in_error && s.ok();
   for (Writer* x : group) {
-    x->failed = !s.ok();
+    x->failed = !ok;
     x->done = true;
     queue_.pop_front();
   }
@@ -680,7 +690,7 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
   }
   // Signalled without mu_ held, so the woken threads do not queue on it. A
   // writer that already left is back in the pool: at worst a spurious wakeup.
-  if (s.ok()) {
+  if (ok) {
     Result<uint64_t> result = finish(w->first_seq);
     lock.unlock();
     for (Writer* x : wake) x->cv.notify_one();
@@ -689,7 +699,7 @@ Result<uint64_t> Log::Submit(Writer* w, std::optional<integrity::Checkpoint>* ch
   lock.unlock();
   for (Writer* x : wake) x->cv.notify_one();
   lock.lock();
-  return finish(s);
+  return finish(in_error ? error_ : s);  // a copy: it may throw, now that no one waits
 }
 
 Status Log::GroupFailure() const {
@@ -803,6 +813,7 @@ Status Log::Close() {
   Writer* w = AcquireWriter();
   w->control = Writer::Control::kClose;
   Status s = Submit(w, nullptr).status();
+  if (s.IsBusy()) return s;  // not queued, so not closed: the destructor tries again
   std::lock_guard lock(mu_);
   closed_ = true;
   return s;
