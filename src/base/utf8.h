@@ -8,7 +8,9 @@
 
 namespace hanshiro::utf8 {
 
-// Whole-string check (SIMD, via simdjson).
+// Whole-string check: SIMD (via simdjson), except that a string of at most
+// kShortBytes ASCII bytes is accepted by a plain loop.
+constexpr size_t kShortBytes = 64;
 bool IsValid(std::string_view s);
 
 // Length (1-4) of the valid sequence that starts at s[i], or 0 when the bytes
