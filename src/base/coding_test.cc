@@ -24,6 +24,14 @@ TEST(CodingTest, BigEndianSortsLikeNumbers) {
   PutBigEndian64(&b, 256);
   EXPECT_LT(a, b);
   EXPECT_EQ(DecodeBigEndian64(b.data()), 256u);
+  for (const uint64_t v : {uint64_t{0}, uint64_t{0x0102030405060708}, ~uint64_t{0},
+                           uint64_t{0x8000000000000001}}) {
+    std::string e;
+    PutBigEndian64(&e, v);
+    EXPECT_EQ(static_cast<uint8_t>(e[0]), v >> 56);  // most significant first
+    EXPECT_EQ(static_cast<uint8_t>(e[7]), v & 0xFF);
+    EXPECT_EQ(DecodeBigEndian64(e.data()), v);
+  }
 }
 
 TEST(CodingTest, VarintRoundTripsAtBoundaries) {

@@ -1,9 +1,9 @@
 #include "memtable/memtable.h"
 
-#include <cstring>
 #include <random>
 #include <vector>
 
+#include "base/coding.h"
 #include "hanshiro/status.h"
 
 namespace hanshiro::memtable {
@@ -78,7 +78,16 @@ void MemTable::Stage(std::span<const Entry> entries, std::span<Node*> out) {
 }
 
 int MemTable::Compare(const Node* a, std::string_view key, uint64_t seq) {
-  const int c = a->key().compare(key);
+  const std::string_view k = a->key();
+  // Storage keys nearly always differ in their first 8 bytes (kind and
+  // time, or id): those are compared as one big-endian word, which is
+  // cheaper than the call to memcmp.
+  if (k.size() >= 8 && key.size() >= 8) {
+    const uint64_t x = DecodeBigEndian64(k.data());
+    const uint64_t y = DecodeBigEndian64(key.data());
+    if (x != y) return x < y ? -1 : 1;
+  }
+  const int c = k.compare(key);
   if (c != 0) return c < 0 ? -1 : 1;
   if (a->seq == seq) return 0;
   return a->seq > seq ? -1 : 1;  // newer first

@@ -74,6 +74,33 @@ TEST(MemTableTest, MatchesAnOrderedMapUnderRandomAdds) {
   }
 }
 
+// Binary keys of 0 to 24 bytes that share long prefixes and hold bytes
+// above 0x7F, so that every way a comparison can be decided is taken: in
+// the first 8 bytes, after them, by length, by sequence number.
+TEST(MemTableTest, BinaryKeysSortAsUnsignedBytes) {
+  MemTable table;
+  std::map<ModelKey, std::string> model;
+  std::mt19937_64 rng(5);
+  const char bytes[] = {'\x00', '\x01', '\x7F', '\x80', '\xFF'};
+  for (uint64_t seq = 1; seq <= 20000; ++seq) {
+    std::string key(rng() % 25, '\x80');
+    for (char& c : key) {
+      if (rng() % 3 == 0) c = bytes[rng() % sizeof(bytes)];
+    }
+    table.Add(seq, key, Cat("v", seq));
+    model[{key, seq}] = Cat("v", seq);
+  }
+  MemTable::Iterator it(&table);
+  it.SeekToFirst();
+  for (const auto& [k, v] : model) {
+    ASSERT_TRUE(it.Valid());
+    ASSERT_EQ(it.key(), k.key);
+    ASSERT_EQ(it.seq(), k.seq);
+    it.Next();
+  }
+  EXPECT_FALSE(it.Valid());
+}
+
 TEST(MemTableTest, IncreasingKeysTakeTheAppendPath) {
   MemTable table;
   char key[25] = {};
