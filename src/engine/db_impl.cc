@@ -245,11 +245,15 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
     batch[i] = {std::string_view(keys).substr(i * StorageKey::kSize, StorageKey::kSize),
                 std::string_view(records).substr(begin, ends[i] - begin)};
   }
-  HANSHIRO_RETURN_IF_ERROR(vectors_->Check(values, store_->log()->size()));
+  HANSHIRO_ASSIGN_OR_RETURN(const size_t with_vectors,
+                            vectors_->Check(values, store_->log()->size()));
   Status vector_status;
-  auto first = store_->Write(batch, [&](uint64_t first_seq) {
-    vector_status = vectors_->Add(values, first_seq);
-  });
+  // Taken in turn with the other writers: skipped when there is nothing to add.
+  lsm::DB::ApplyFn add_vectors;
+  if (with_vectors > 0) {
+    add_vectors = [&](uint64_t first_seq) { vector_status = vectors_->Add(values, first_seq); };
+  }
+  auto first = store_->Write(batch, add_vectors);
   if (!first.ok()) {
     metrics_.write_errors.fetch_add(1, std::memory_order_relaxed);
     return first.status();

@@ -134,7 +134,7 @@ Status Vectors::Create(uint32_t dim, uint64_t acknowledged) {
   return Status::OK();
 }
 
-Status Vectors::Check(std::span<const Value> values, uint64_t acknowledged) {
+Result<size_t> Vectors::Check(std::span<const Value> values, uint64_t acknowledged) {
   std::set<EventId> ids;
   for (size_t i = 0; i < values.size(); ++i) {
     const std::vector<float>* vec = VectorOf(values[i]);
@@ -161,7 +161,7 @@ Status Vectors::Check(std::span<const Value> values, uint64_t acknowledged) {
                       IdOf(values[i]).ToString()));
     }
   }
-  return Status::OK();
+  return ids.size();
 }
 
 Status Vectors::Add(std::span<const Value> values, uint64_t first_seq) {

@@ -44,8 +44,9 @@ class Vectors {
 
   // Before logging a batch: every vector has the collection's dimension (or
   // fixes it) and finite elements; no id carries two vectors. Names the
-  // batch index. May create the collection.
-  Status Check(std::span<const Value> values, uint64_t acknowledged);
+  // batch index. May create the collection. Returns how many values carry
+  // a vector (Add has nothing to do for a batch with none).
+  Result<size_t> Check(std::span<const Value> values, uint64_t acknowledged);
   // Adds the vectors of a logged batch whose first record has `first_seq`.
   Status Add(std::span<const Value> values, uint64_t first_seq);
   // Makes every vector added so far durable (msync); thread-safe.
