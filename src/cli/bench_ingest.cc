@@ -210,6 +210,7 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
   // the heap that the settings and peers before freed is given back); then
   // the peer.
   ResetPeakRss();
+  const double start_rss_mb = RssMb();  // what the peak starts from
   // Run 0 of each warms up on a fifth of the events.
   for (int run = 0; run <= std::max(1, settings.runs); ++run) {
     const uint64_t n = run == 0 ? spec.events / 5 : spec.events;
@@ -261,6 +262,7 @@ Status RunSetting(const BenchSettings& settings, bool sync, const EmitFn& emit) 
       // every core busy, events/s is about cores * 1e6 / this.
       .Add("cpu_us_per_event", ours_cpu * 1e6 / (static_cast<double>(spec.events) * ours.size()))
       .Add("budget_mb", static_cast<double>(2 * o.memtable_max_bytes + o.block_cache_size) / (1 << 20))
+      .Add("rss_start_mb", start_rss_mb)
       .Add("rss_peak_mb", peak_rss_mb)
       .Add("rss_mb", RssMb());
   emit(line);
