@@ -1,6 +1,7 @@
 #include "lsm/db.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -10,6 +11,9 @@
 #include <new>
 #include <system_error>
 #include <thread>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -98,12 +102,27 @@ Status CheckOptions(const Options& o) {
   if (o.max_open_files < 1) return Status::InvalidArgument("max_open_files must be >= 1");
   if (o.l0_compaction_trigger < 1) return Status::InvalidArgument("l0_compaction_trigger must be >= 1");
   if (o.retention_ns < 0) return Status::InvalidArgument("retention_ns must not be negative");
+  if (o.flush_priority_boost < 0 || o.flush_priority_boost > 19) {
+    return Status::InvalidArgument("flush_priority_boost must be between 0 and 19");
+  }
   return Status::OK();
+}
+
+// The calling thread's nice value (Linux: each thread has its own), and a
+// change of it, which may be refused (raising priority needs CAP_SYS_NICE).
+int ThreadNice() {
+  errno = 0;
+  const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  return errno == 0 ? nice : 0;
+}
+void SetThreadNice(int nice) {
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
 }
 
 }  // namespace
 
-// Runs the jobs it is given on its own thread, one at a time.
+// Runs the jobs it is given on its own thread, one at a time. Made by a
+// flush, it starts with that thread's raised priority and keeps it.
 class FlushHelper {
  public:
   // Throws std::system_error when no thread can be had.
@@ -553,6 +572,7 @@ Status DB::Compact() { return RunInBackground(&compact_requested_, &compact_done
 Status DB::ApplyRetention() { return RunInBackground(&retention_requested_, &retention_done_); }
 
 void DB::BackgroundLoop() {
+  const int base_nice = ThreadNice();
   std::unique_lock lock(mu_);
   int64_t last_compaction = options_.clock->MonotonicNanos();
   const int64_t flush_interval = static_cast<int64_t>(options_.flush_interval_ms) * 1'000'000;
@@ -572,7 +592,10 @@ void DB::BackgroundLoop() {
     if (imm_ != nullptr) {
       const uint64_t target = switches_;
       lock.unlock();
+      const int boost = options_.flush_priority_boost;
+      if (boost > 0) SetThreadNice(base_nice - boost);
       s = FlushImmutable();
+      if (boost > 0) SetThreadNice(base_nice);
       lock.lock();
       if (s.ok()) {
         imm_ = nullptr;

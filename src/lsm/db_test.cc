@@ -4,10 +4,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "base/coding.h"
 #include "env/fault_injection_env.h"
@@ -290,6 +295,50 @@ TEST_F(DBTest, LargeMemtableIsFlushedAsTwoDisjointHalves) {
     Open(o);
     ExpectModel("reopened");
   }
+}
+
+// The nice values of this process's threads (Linux: /proc/self/task/*/stat,
+// field 19).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after the name
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    values.push_back(std::stoi(field));
+  }
+  return values;
+}
+
+// A split flush's helper thread keeps the raised priority it was made with
+// (the background thread goes back to its own after each flush); with no
+// boost, no thread's priority changes.
+TEST_F(DBTest, FlushThreadsRunAtARaisedPriority) {
+  if (::geteuid() != 0) GTEST_SKIP() << "raising priority needs CAP_SYS_NICE";
+  for (const int boost : {5, 0}) {
+    SCOPED_TRACE(boost);
+    db_.reset();
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directory(dir_.path());
+    model_.clear();
+    Options o = SmallOptions();
+    o.target_file_size = 1ull << 30;
+    o.flush_priority_boost = boost;
+    Open(o);
+    for (uint64_t first = 0; first < DB::kParallelFlushMinEntries + 1000; first += 5000) {
+      Put(Events(first, 5000, kT0 + static_cast<int64_t>(first) * 1000, 1000));
+    }
+    ASSERT_TRUE(db_->Flush().ok());
+    ASSERT_EQ(db_->current()->tables.size(), 2u);  // split: the helper exists
+    const std::vector<int> nice = ThreadNiceValues();
+    EXPECT_EQ(std::count(nice.begin(), nice.end(), -boost), boost == 0 ? nice.size() : 1u);
+  }
+  Options bad = SmallOptions();
+  bad.flush_priority_boost = 20;
+  EXPECT_TRUE(DB::Open(bad, dir_.path() + "-bad").status().IsInvalidArgument());
 }
 
 TEST_F(DBTest, DisjointFlushesAreMovedNotRewritten) {

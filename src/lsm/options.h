@@ -50,6 +50,12 @@ struct Options {
   // A flush of a large memtable (DB::kParallelFlushMinEntries records or
   // more) writes its two halves in two threads.
   bool parallel_flush = true;
+  // Nice levels the threads writing a flush rise above the store's
+  // background thread (Linux setpriority, 0 to 19): writers wait for a flush
+  // once the next memtable is full, so it should not share the cores
+  // evenly with them. Raising priority needs CAP_SYS_NICE; without it the
+  // threads keep the process's. 0 leaves priorities alone.
+  int flush_priority_boost = 5;
 
   // Time partitions (fixed at creation): kHourNs, kSixHoursNs or kDayNs.
   int64_t partition_window_ns = kHourNs;
