@@ -248,7 +248,8 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
   HANSHIRO_ASSIGN_OR_RETURN(const size_t with_vectors,
                             vectors_->Check(values, store_->log()->size()));
   Status vector_status;
-  // Taken in turn with the other writers: skipped when there is nothing to add.
+  // Vectors are added in log order, in the writers' turns; a batch without
+  // any passes no step to take there.
   lsm::DB::ApplyFn add_vectors;
   if (with_vectors > 0) {
     add_vectors = [&](uint64_t first_seq) { vector_status = vectors_->Add(values, first_seq); };

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -108,12 +109,14 @@ Status CheckOptions(const Options& o) {
   return Status::OK();
 }
 
-// The calling thread's nice value (Linux: each thread has its own), and a
-// change of it, which may be refused (raising priority needs CAP_SYS_NICE).
-int ThreadNice() {
+// The calling thread's nice value (Linux: each thread has its own), when
+// it can be read, and a change of it, which may be refused (raising
+// priority needs CAP_SYS_NICE or RLIMIT_NICE).
+std::optional<int> ThreadNice() {
   errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-  return errno == 0 ? nice : 0;
+  if (errno != 0) return std::nullopt;
+  return nice;
 }
 void SetThreadNice(int nice) {
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
@@ -572,7 +575,6 @@ Status DB::Compact() { return RunInBackground(&compact_requested_, &compact_done
 Status DB::ApplyRetention() { return RunInBackground(&retention_requested_, &retention_done_); }
 
 void DB::BackgroundLoop() {
-  const int base_nice = ThreadNice();
   std::unique_lock lock(mu_);
   int64_t last_compaction = options_.clock->MonotonicNanos();
   const int64_t flush_interval = static_cast<int64_t>(options_.flush_interval_ms) * 1'000'000;
@@ -592,10 +594,12 @@ void DB::BackgroundLoop() {
     if (imm_ != nullptr) {
       const uint64_t target = switches_;
       lock.unlock();
-      const int boost = options_.flush_priority_boost;
-      if (boost > 0) SetThreadNice(base_nice - boost);
+      // Read each time: whoever reniced this thread meanwhile is kept.
+      const std::optional<int> base =
+          options_.flush_priority_boost > 0 ? ThreadNice() : std::nullopt;
+      if (base) SetThreadNice(*base - options_.flush_priority_boost);
       s = FlushImmutable();
-      if (boost > 0) SetThreadNice(base_nice);
+      if (base) SetThreadNice(*base);
       lock.lock();
       if (s.ok()) {
         imm_ = nullptr;

@@ -50,11 +50,12 @@ struct Options {
   // A flush of a large memtable (DB::kParallelFlushMinEntries records or
   // more) writes its two halves in two threads.
   bool parallel_flush = true;
-  // Nice levels the threads writing a flush rise above the store's
-  // background thread (Linux setpriority, 0 to 19): writers wait for a flush
-  // once the next memtable is full, so it should not share the cores
-  // evenly with them. Raising priority needs CAP_SYS_NICE; without it the
-  // threads keep the process's. 0 leaves priorities alone.
+  // Nice levels the background thread rises for each flush, and the split
+  // flush's helper thread with it (Linux setpriority, per thread; 0 to 19):
+  // writers wait for a flush once the next memtable is full, so it should
+  // not share the cores evenly with them. Raising priority needs
+  // CAP_SYS_NICE or RLIMIT_NICE; where it is refused, the threads keep the
+  // nice value they were started with. 0 leaves priorities alone.
   int flush_priority_boost = 5;
 
   // Time partitions (fixed at creation): kHourNs, kSixHoursNs or kDayNs.

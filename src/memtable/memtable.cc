@@ -1,5 +1,6 @@
 #include "memtable/memtable.h"
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -79,9 +80,9 @@ void MemTable::Stage(std::span<const Entry> entries, std::span<Node*> out) {
 
 int MemTable::Compare(const Node* a, std::string_view key, uint64_t seq) {
   const std::string_view k = a->key();
-  // Storage keys nearly always differ in their first 8 bytes (kind and
-  // time, or id): those are compared as one big-endian word, which is
-  // cheaper than the call to memcmp.
+  // Keys mostly differ in their first 8 bytes (a storage key's kind and the
+  // top 7 bytes of its time; an id key's first half): those are compared as
+  // one big-endian word, which is cheaper than the call to memcmp.
   if (k.size() >= 8 && key.size() >= 8) {
     const uint64_t x = DecodeBigEndian64(k.data());
     const uint64_t y = DecodeBigEndian64(key.data());
