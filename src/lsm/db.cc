@@ -109,6 +109,10 @@ Status CheckOptions(const Options& o) {
   return Status::OK();
 }
 
+// Running out of memory on the write path. Short enough for the string's
+// own buffer, so making it needs no memory.
+Status OutOfMemory() { return Status::IOError("out of memory"); }
+
 // The calling thread's nice value (Linux: each thread has its own), when
 // it can be read, and a change of it, which may be refused (raising
 // priority needs CAP_SYS_NICE or RLIMIT_NICE).
@@ -341,7 +345,7 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     try {
       return log_->WriteBatch(entries);
     } catch (const std::bad_alloc&) {
-      return Status::IOError("out of memory");  // short: needs no memory
+      return OutOfMemory();
     }
   }();
   bool added = true;
@@ -402,7 +406,7 @@ Result<uint64_t> DB::WriteInternal(std::span<const WriteRecord> records, bool ma
     // Sticky like a failed flush: no more writes, and no flush of a memtable
     // that lacks what the log holds. Set before mu_ is let go, whatever
     // building its message does.
-    Status error = Status::IOError("out of memory");  // short: needs no memory
+    Status error = OutOfMemory();
     try {
       error = Status::IOError(fmt::format(
           "out of memory applying records {}..{}: they are in the log, and the store takes no "

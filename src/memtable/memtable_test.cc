@@ -30,6 +30,21 @@ struct ModelKey {
   }
 };
 
+// Iterating the table gives exactly the model's entries, in its order.
+void ExpectHoldsModel(MemTable* table, const std::map<ModelKey, std::string>& model) {
+  EXPECT_EQ(table->entries(), model.size());
+  MemTable::Iterator it(table);
+  it.SeekToFirst();
+  for (const auto& [k, v] : model) {
+    ASSERT_TRUE(it.Valid());
+    ASSERT_EQ(it.key(), k.key);
+    ASSERT_EQ(it.seq(), k.seq);
+    ASSERT_EQ(it.value(), v);
+    it.Next();
+  }
+  EXPECT_FALSE(it.Valid());
+}
+
 TEST(MemTableTest, MatchesAnOrderedMapUnderRandomAdds) {
   MemTable table;
   std::map<ModelKey, std::string> model;
@@ -40,17 +55,8 @@ TEST(MemTableTest, MatchesAnOrderedMapUnderRandomAdds) {
     table.Add(seq, key, value);
     model[{key, seq}] = value;
   }
-  EXPECT_EQ(table.entries(), model.size());
+  ExpectHoldsModel(&table, model);
   MemTable::Iterator it(&table);
-  it.SeekToFirst();
-  for (const auto& [k, v] : model) {
-    ASSERT_TRUE(it.Valid());
-    EXPECT_EQ(it.key(), k.key);
-    EXPECT_EQ(it.seq(), k.seq);
-    EXPECT_EQ(it.value(), v);
-    it.Next();
-  }
-  EXPECT_FALSE(it.Valid());
   // Get returns the newest version; Seek lands on the first entry >= target.
   for (int i = 0; i < 3000; i += 7) {
     const std::string key = Cat("k", i);
@@ -90,15 +96,7 @@ TEST(MemTableTest, BinaryKeysSortAsUnsignedBytes) {
     table.Add(seq, key, Cat("v", seq));
     model[{key, seq}] = Cat("v", seq);
   }
-  MemTable::Iterator it(&table);
-  it.SeekToFirst();
-  for (const auto& [k, v] : model) {
-    ASSERT_TRUE(it.Valid());
-    ASSERT_EQ(it.key(), k.key);
-    ASSERT_EQ(it.seq(), k.seq);
-    it.Next();
-  }
-  EXPECT_FALSE(it.Valid());
+  ExpectHoldsModel(&table, model);
 }
 
 TEST(MemTableTest, IncreasingKeysTakeTheAppendPath) {
