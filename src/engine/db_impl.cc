@@ -20,6 +20,16 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kMaxScanLimit = 10'000;
 
+// Whether a value of this type carries an embedding (index entries never do).
+template <typename T>
+bool HasVector(const T& value) {
+  if constexpr (requires { value.vector; }) {
+    return !value.vector.empty();
+  } else {
+    return false;
+  }
+}
+
 double MicrosSince(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count();
 }
@@ -219,11 +229,19 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
   std::vector<EventId> fresh(missing);
   ids_.NextMany(fresh);
   size_t next_fresh = 0;
+  // Values that came with their own id and carry no vector: an id written
+  // before may have a row in the vector store, which this newer version
+  // removes. A fresh id has none.
+  std::vector<size_t> unvectored;
   for (size_t i = 0; i < values.size(); ++i) {
     Value& v = values[i];
     std::visit(
         [&](auto& x) {
-          if (x.id == EventId()) x.id = fresh[next_fresh++];
+          if (x.id == EventId()) {
+            x.id = fresh[next_fresh++];
+          } else if (!HasVector(x)) {
+            unvectored.push_back(i);
+          }
           if constexpr (std::is_same_v<std::decay_t<decltype(x)>, Event>) {
             if (x.ingest_time_ns == 0) x.ingest_time_ns = now;
           }
@@ -248,11 +266,13 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
   HANSHIRO_ASSIGN_OR_RETURN(const size_t with_vectors,
                             vectors_->Check(values, store_->log()->size()));
   Status vector_status;
-  // Vectors are added in log order, in the writers' turns; a batch without
-  // any passes no step to take there.
+  // Vectors are added and removed in log order, in the writers' turns; a
+  // batch with nothing to do there passes no step.
   lsm::DB::ApplyFn add_vectors;
-  if (with_vectors > 0) {
-    add_vectors = [&](uint64_t first_seq) { vector_status = vectors_->Add(values, first_seq); };
+  if (with_vectors > 0 || !unvectored.empty()) {
+    add_vectors = [&](uint64_t first_seq) {
+      vector_status = vectors_->Add(values, first_seq, unvectored);
+    };
   }
   auto first = store_->Write(batch, add_vectors);
   if (!first.ok()) {

@@ -322,6 +322,103 @@ TEST_F(EngineTest, VectorsMissingFromTheStoreAreReplayedFromTheLog) {
   EXPECT_EQ(db_->Stats().vectors, 2u);
 }
 
+// [ENG-2] A newer version of a value replaces its vector, or, without one,
+// removes it; in batch order within a batch; and so after reopening.
+TEST_F(EngineTest, NewerVersionsReplaceOrRemoveTheirVector) {
+  Open();
+  auto version = [](uint64_t n, std::vector<float> vec) {
+    Event e = MakeEvent(static_cast<int>(n), std::move(vec));
+    e.id = EventId::FromParts(1'700'000'000'000, 7, n);
+    e.event_time_ns = kT0;  // every version under the same key
+    return e;
+  };
+  const EventId x = version(1, {}).id;
+  ASSERT_TRUE(db_->Write(version(1, {1, 0, 0, 0})).ok());
+  ASSERT_TRUE(db_->Write(MakeEvent(9, {0, 0, 1, 0})).ok());  // stays throughout
+  ASSERT_TRUE(db_->Write(version(1, {0, 1, 0, 0})).ok());
+  // Within one batch the later value wins: z ends without a row, w with one.
+  ASSERT_TRUE(db_->WriteBatch({version(2, {0, 0, 0, 1}), version(2, {})}).ok());
+  ASSERT_TRUE(db_->WriteBatch({version(3, {}), version(3, {0, 0, 0, 1})}).ok());
+  const EventId z = version(2, {}).id;
+  const EventId w = version(3, {}).id;
+
+  auto ids_near = [&](std::vector<float> q) {
+    auto hits = db_->FindSimilar(q, 10);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::set<EventId> near;
+    for (const SimilarHit& h : *hits) {
+      if (h.score > 0.999f) near.insert(h.id);
+    }
+    return near;
+  };
+  auto check_replaced = [&](const char* at) {
+    EXPECT_EQ(db_->Stats().vectors, 3u) << at;  // x's newer row, the stayer, w
+    EXPECT_EQ(ids_near({0, 1, 0, 0}), std::set<EventId>{x}) << at;
+    EXPECT_TRUE(ids_near({1, 0, 0, 0}).empty()) << at;  // x's older row went
+    EXPECT_EQ(ids_near({0, 0, 0, 1}), std::set<EventId>{w}) << at;
+    EXPECT_FALSE(ids_near({0, 0, 0, 1}).contains(z)) << at;
+  };
+  check_replaced("live");
+  Open();
+  check_replaced("reopened");
+
+  ASSERT_TRUE(db_->Write(version(1, {})).ok());  // x's newest version has no vector
+  auto check_removed = [&](const char* at) {
+    EXPECT_EQ(db_->Stats().vectors, 2u) << at;
+    EXPECT_TRUE(ids_near({0, 1, 0, 0}).empty()) << at;
+    auto got = db_->Get(x);
+    ASSERT_TRUE(got.ok()) << at;
+    EXPECT_TRUE(got->vector.empty()) << at;
+  };
+  check_removed("live");
+  Open();
+  check_removed("reopened");
+  ASSERT_TRUE(db_->Flush().ok());
+  Open();
+  check_removed("flushed and reopened");
+}
+
+// The same when the newer versions reach the vector store only through the
+// log's replay at open.
+TEST_F(EngineTest, ReplayedNewerVersionsReplaceOrRemoveTheirVector) {
+  Open();
+  Event x = MakeEvent(1, {1, 0, 0, 0});
+  x.id = EventId::FromParts(1'700'000'000'000, 7, 1);
+  x.event_time_ns = kT0;
+  x.ingest_time_ns = kT0;
+  ASSERT_TRUE(db_->Write(x).ok());
+  lsm::DB* store = impl()->store();
+  auto behind_the_vectors_back = [&](Event e) {  // logged, never given to the vector store
+    std::string rec;
+    ASSERT_TRUE(record::Encode(e, &rec).ok());
+    const std::string key(StorageKey::For(e).view());
+    const lsm::WriteRecord r{key, rec};
+    ASSERT_TRUE(store->Write({&r, 1}).ok());
+  };
+  Event v = x;  // a second id: a row added and removed, both in the replay
+  v.id = EventId::FromParts(1'700'000'000'000, 7, 2);
+  v.vector = {0, 0, 1, 0};
+  behind_the_vectors_back(v);
+  v.vector.clear();
+  behind_the_vectors_back(v);
+  x.vector.clear();
+  behind_the_vectors_back(x);  // x's row was in the store before the replay
+  EXPECT_EQ(db_->Stats().vectors, 1u);  // the store has not seen them yet
+  Open();
+  EXPECT_EQ(db_->Stats().vectors, 0u);
+  auto hits = db_->FindSimilar(std::vector<float>{1, 0, 0, 0}, 5);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_TRUE(hits->empty());
+  // The dimension stays, and new rows go on from there.
+  auto fresh = db_->Write(MakeEvent(5, {0, 1, 0, 0}));
+  ASSERT_TRUE(fresh.ok());
+  Open();
+  EXPECT_EQ(db_->Stats().vectors, 1u);
+  hits = db_->FindSimilar(std::vector<float>{1, 0, 0, 0}, 5);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].id, *fresh);
+}
+
 // Vectors whose records a power cut took from the log are dropped: a vector
 // exists only for an acknowledged (here: surviving) record.
 TEST_F(EngineTest, VectorsOfRecordsTheLogLostAreDropped) {

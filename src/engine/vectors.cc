@@ -78,17 +78,25 @@ Result<std::unique_ptr<Vectors>> Vectors::Prepare(Env* env, const std::string& r
     return Status::InvalidArgument(
         fmt::format("the database's vectors have {} dimensions, not {}", found, dim));
   }
-  // Opened once to learn where it ends; FinishOpen reopens it against the log.
-  HANSHIRO_ASSIGN_OR_RETURN(auto c, vector::Collection::Open(v->DirFor(found), found, metric,
-                                                             UINT64_MAX));
-  v->replay_from_ = c->open_report().next_seq;
+  // Opened once to learn where it ends and which ids have rows; FinishOpen
+  // reopens it against the log.
+  HANSHIRO_ASSIGN_OR_RETURN(v->found_, vector::Collection::Open(v->DirFor(found), found, metric,
+                                                                UINT64_MAX));
+  v->replay_from_ = v->found_->open_report().next_seq;
   v->dim_ = found;
   return v;
 }
 
 Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
   const std::vector<float>* vec = VectorOf(value);
-  if (vec == nullptr || vec->empty()) return Status::OK();
+  if (vec == nullptr || vec->empty()) {
+    // A newer version without a vector: its id's row, if any, goes.
+    const EventId id = IdOf(value);
+    if (pending_ids_.erase(id) > 0 || (found_ != nullptr && found_->Contains(id))) {
+      pending_.push_back({MetaFor(value, seq), /*remove=*/true});
+    }
+    return Status::OK();
+  }
   if (vec->size() != dim()) {
     if (dim() != 0) {
       return Status::Corruption(fmt::format(
@@ -97,12 +105,14 @@ Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
     }
     dim_ = static_cast<uint32_t>(vec->size());  // the first vector fixed it
   }
-  pending_meta_.push_back(MetaFor(value, seq));
+  pending_.push_back({MetaFor(value, seq), /*remove=*/false});
+  pending_ids_.insert(pending_.back().meta.id);
   pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
   return Status::OK();
 }
 
 Status Vectors::FinishOpen(uint64_t acknowledged) {
+  found_.reset();
   if (dim() == 0) return Status::OK();
   std::lock_guard lock(create_mu_);
   HANSHIRO_RETURN_IF_ERROR(CreateDirDurably(env_, root_));
@@ -110,15 +120,20 @@ Status Vectors::FinishOpen(uint64_t acknowledged) {
   HANSHIRO_ASSIGN_OR_RETURN(owned_,
                             vector::Collection::Open(DirFor(dim()), dim(), metric_, acknowledged));
   const uint64_t next = owned_->open_report().next_seq;
-  size_t first = 0;
-  while (first < pending_meta_.size() && pending_meta_[first].seq < next) ++first;
-  for (size_t i = first; i < pending_meta_.size(); ++i) {
-    const auto row = std::span(pending_rows_).subspan(i * dim(), dim());
-    // A newer version of a value replaces the older one's vector.
-    if (owned_->Get(pending_meta_[i].id).ok()) (void)owned_->Remove(pending_meta_[i].id);
-    HANSHIRO_RETURN_IF_ERROR(owned_->Add(pending_meta_[i], row));
+  size_t row = 0;  // of pending_rows_
+  for (const PendingOp& op : pending_) {
+    const auto vec = std::span(pending_rows_).subspan(op.remove ? 0 : row * dim(),
+                                                      op.remove ? 0 : dim());
+    if (!op.remove) ++row;
+    if (op.meta.seq < next) continue;  // the collection has it
+    // A newer version of a value replaces (or, without a vector, removes)
+    // the older one's row.
+    if (owned_->Contains(op.meta.id)) HANSHIRO_RETURN_IF_ERROR(owned_->Remove(op.meta.id));
+    if (!op.remove) HANSHIRO_RETURN_IF_ERROR(owned_->Add(op.meta, vec));
   }
-  pending_meta_.clear();
+  pending_.clear();
+  pending_.shrink_to_fit();
+  pending_ids_.clear();
   pending_rows_.clear();
   pending_rows_.shrink_to_fit();
   collection_.store(owned_.get(), std::memory_order_release);
@@ -164,14 +179,28 @@ Result<size_t> Vectors::Check(std::span<const Value> values, uint64_t acknowledg
   return ids.size();
 }
 
-Status Vectors::Add(std::span<const Value> values, uint64_t first_seq) {
+Status Vectors::Add(std::span<const Value> values, uint64_t first_seq,
+                    std::span<const size_t> unvectored) {
+  // Null means no vector was ever written (Check creates it before a batch
+  // with one is logged), so there is no row to replace either.
   vector::Collection* c = collection_.load(std::memory_order_acquire);
+  if (c == nullptr) return Status::OK();
   std::vector<vector::RowMeta> metas;
   std::vector<float> rows;
+  size_t next = 0;  // of unvectored
   for (size_t i = 0; i < values.size(); ++i) {
+    if (next < unvectored.size() && unvectored[next] == i) {
+      ++next;
+      // Rows this batch added before go in first, so the removal sees them.
+      if (!metas.empty()) HANSHIRO_RETURN_IF_ERROR(c->AddBatch(metas, rows));
+      metas.clear();
+      rows.clear();
+      const EventId id = IdOf(values[i]);
+      if (c->Contains(id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(id));
+      continue;
+    }
     const std::vector<float>* vec = VectorOf(values[i]);
     if (vec == nullptr || vec->empty()) continue;
-    HANSHIRO_CHECK(c != nullptr);  // Check created it
     metas.push_back(MetaFor(values[i], first_seq + i));
     rows.insert(rows.end(), vec->begin(), vec->end());
     if (c->Contains(metas.back().id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id));

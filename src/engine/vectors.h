@@ -2,11 +2,11 @@
 // artifacts alike, in vectors/d<dim>-<metric>/ (docs/format/engine.md; the
 // chunk files are docs/format/vectors.md).
 //
-// Crash consistency with the log: rows are added in log order right after
-// their records enter the memtable; at open the collection keeps only rows
-// the log acknowledged, and the log's records from the collection's end on
-// are replayed into it. So after any crash a vector exists if and only if
-// its value is acknowledged.
+// Crash consistency with the log: rows are added (and removed) in log order
+// right after their records enter the memtable; at open the collection keeps
+// only rows the log acknowledged, and the log's records from the collection's
+// end on are replayed into it. So after any crash a vector exists if and only
+// if the newest acknowledged version of its value carries it.
 //
 // The dimension is fixed by the options or by the first vector written; the
 // collection's directory is created (durably) before that first record is
@@ -18,6 +18,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,10 +37,11 @@ class Vectors {
 
   // Where the log must be replayed from to catch up (UINT64_MAX: nothing to do).
   uint64_t replay_from() const { return replay_from_; }
-  // During the log's replay: remembers the value's vector, if it has one.
+  // During the log's replay: remembers the value's vector, or, for a value
+  // without one whose id has (or will have) a row, that the row goes.
   Status CollectReplay(uint64_t seq, const Value& value);
-  // After the log opened: keeps only acknowledged rows and adds what was
-  // collected and is missing.
+  // After the log opened: keeps only acknowledged rows and applies what was
+  // collected and is missing, in log order.
   Status FinishOpen(uint64_t acknowledged);
 
   // Before logging a batch: every vector has the collection's dimension (or
@@ -47,8 +49,12 @@ class Vectors {
   // batch index. May create the collection. Returns how many values carry
   // a vector (Add has nothing to do for a batch with none).
   Result<size_t> Check(std::span<const Value> values, uint64_t acknowledged);
-  // Adds the vectors of a logged batch whose first record has `first_seq`.
-  Status Add(std::span<const Value> values, uint64_t first_seq);
+  // Applies a logged batch whose first record has `first_seq`, in batch
+  // order: a value with a vector replaces its id's row, and each value of
+  // `unvectored` (batch indexes, ascending: values without a vector whose id
+  // may have a row) removes its id's row. Values the caller gave fresh ids
+  // need not be listed: they have no row. A no-op before the first vector.
+  Status Add(std::span<const Value> values, uint64_t first_seq, std::span<const size_t> unvectored);
   // Makes every vector added so far durable (msync); thread-safe.
   Status Sync() const;
 
@@ -73,7 +79,15 @@ class Vectors {
   std::unique_ptr<vector::Collection> owned_;  // guarded by create_mu_ until published
   std::atomic<vector::Collection*> collection_{nullptr};
   uint64_t replay_from_ = UINT64_MAX;
-  std::vector<vector::RowMeta> pending_meta_;  // collected during replay
+  // During replay: the collection as found (to know which ids have a row),
+  // and what the log's records from replay_from_ on do to it, in log order.
+  std::unique_ptr<vector::Collection> found_;
+  struct PendingOp {
+    vector::RowMeta meta;
+    bool remove = false;  // else adds the next dim() floats of pending_rows_
+  };
+  std::vector<PendingOp> pending_;
+  std::set<EventId> pending_ids_;  // ids pending_ adds a row for
   std::vector<float> pending_rows_;
 };
 
