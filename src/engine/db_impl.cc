@@ -233,8 +233,16 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
   // before may have a row in the vector store, which this newer version
   // removes. A fresh id has none.
   std::vector<size_t> unvectored;
+  // By kind, added to the shared counters once the batch is written; counted
+  // here, while each value is in the cache.
+  uint64_t written[3] = {0, 0, 0};
   for (size_t i = 0; i < values.size(); ++i) {
     Value& v = values[i];
+    switch (KindOf(v)) {
+      case ValueKind::kLog: ++written[0]; break;
+      case ValueKind::kCode: ++written[1]; break;
+      case ValueKind::kIndex: ++written[2]; break;
+    }
     std::visit(
         [&](auto& x) {
           if (x.id == EventId()) {
@@ -285,14 +293,6 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
     std::lock_guard lock(error_mu_);
     if (error_.ok()) error_ = vector_status.WithContext("vector store");
     return error_;
-  }
-  uint64_t written[3] = {0, 0, 0};  // by kind, added to the shared counters once
-  for (const Value& v : values) {
-    switch (KindOf(v)) {
-      case ValueKind::kLog: ++written[0]; break;
-      case ValueKind::kCode: ++written[1]; break;
-      case ValueKind::kIndex: ++written[2]; break;
-    }
   }
   if (written[0] > 0) metrics_.events_written.fetch_add(written[0], std::memory_order_relaxed);
   if (written[1] > 0) metrics_.code_written.fetch_add(written[1], std::memory_order_relaxed);
