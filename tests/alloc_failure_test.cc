@@ -1,4 +1,5 @@
-// Running out of memory in the middle of a write: the writing thread's Nth
+// Running out of memory in the middle of a write (and of a checkpoint, a
+// sync or a close, at the end of the file): the writing thread's Nth
 // allocation from some point on fails (this binary replaces operator new),
 // for every N the write makes. The write returns an error or throws
 // std::bad_alloc, and never hangs; the writes after it go through or fail
@@ -171,6 +172,76 @@ TEST(AllocFailureTest, EveryAllocationMayFailAmongConcurrentWriters) {
     for (int run = 0; run < 5; ++run) reached = RunCase(4, n) || reached;
   }
   EXPECT_GT(n, 50);
+}
+
+// Signing a checkpoint, syncing and closing with the nth allocation of the
+// calling thread failing, on a log just opened (whose pool has no writer
+// yet) or after writes: each returns (OK or an error) and never throws or
+// hangs, even from the destructor, which tries a failed Close again; every
+// acknowledged record is there after reopening, and the log verifies.
+enum class Control { kCheckpoint, kSync, kClose };
+
+bool RunControlCase(Control control, bool write_first, long n) {
+  const std::string at = std::string(control == Control::kCheckpoint ? "checkpoint"
+                                     : control == Control::kSync     ? "sync"
+                                                                     : "close") +
+                         (write_first ? " after writes" : " first") + ", allocation " +
+                         std::to_string(n);
+  ::hanshiro::testing::TestDir dir;
+  Acked acked;
+  std::mutex acked_mu;
+  bool reached = false;
+  {
+    auto opened = DB::Open(SmallOptions(), dir.path());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return false;
+    std::unique_ptr<DB> db = std::move(opened).value();
+    if (write_first) {
+      WriteFailingAt(db.get(), Batch(0, 30), 0, &acked, &acked_mu);
+      EXPECT_EQ(acked.size(), 30u) << at;
+    }
+    bool threw = false;
+    WithinTenSeconds(at, [&] {
+      fail_in = n;
+      try {
+        switch (control) {
+          case Control::kCheckpoint: (void)db->log()->Checkpoint(); break;
+          case Control::kSync: (void)db->log()->Sync(); break;
+          case Control::kClose: (void)db->Close(); break;
+        }
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+      reached = fail_in == 0;
+      fail_in = 0;
+    });
+    EXPECT_FALSE(threw) << at;
+    if (control != Control::kClose) {
+      WriteFailingAt(db.get(), Batch(30, 10), 0, &acked, &acked_mu);  // may meet the error
+      ExpectAcked(*db, acked, at + ", before closing");
+    }
+    WithinTenSeconds(at + ", closing", [&] { db.reset(); });
+  }
+  auto opened = DB::Open(SmallOptions(), dir.path());
+  EXPECT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
+  if (!opened.ok()) return false;
+  std::unique_ptr<DB> db = std::move(opened).value();
+  EXPECT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
+  ExpectAcked(*db, acked, at + ", after reopening");
+  const wal::VerifyReport report = db->log()->Verify();
+  EXPECT_TRUE(report.intact()) << at << ": " << report.error.ToString();
+  return reached;
+}
+
+TEST(AllocFailureTest, EveryAllocationOfACheckpointSyncOrCloseMayFail) {
+  for (Control control : {Control::kCheckpoint, Control::kSync, Control::kClose}) {
+    for (bool write_first : {false, true}) {
+      long n = 1;
+      while (RunControlCase(control, write_first, n) && !::testing::Test::HasFailure()) ++n;
+      EXPECT_GT(n, 1) << "control " << static_cast<int>(control)  // it allocated at all
+                      << (write_first ? " after writes" : " first");
+    }
+  }
 }
 
 }  // namespace

@@ -971,7 +971,12 @@ Status DB::Close() {
   }
   if (bg_.joinable()) bg_.join();
   flush_helper_.reset();
-  if (table_cache_) DeleteObsoleteTables(/*all=*/true);
+  try {
+    if (table_cache_) DeleteObsoleteTables(/*all=*/true);
+  } catch (const std::bad_alloc&) {
+    // Out of memory (from ~DB, a throw would end the process): the tables
+    // left are orphans, which the next open deletes.
+  }
   return log_ ? log_->Close() : Status::OK();
 }
 

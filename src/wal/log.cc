@@ -526,6 +526,14 @@ Log::Writer* Log::AcquireWriter() {
   return w;
 }
 
+Result<Log::Writer*> Log::TryAcquireWriter() {
+  try {
+    return AcquireWriter();
+  } catch (const std::bad_alloc&) {
+    return Status::Busy("wal: no memory");  // short enough to need no heap
+  }
+}
+
 void Log::ReleaseWriter(Writer* w) {
   std::lock_guard lock(mu_);
   free_writers_.push_back(w);
@@ -781,7 +789,7 @@ Status Log::RunControl(Writer* w) {
 }
 
 Result<integrity::Checkpoint> Log::Checkpoint() {
-  Writer* w = AcquireWriter();
+  HANSHIRO_ASSIGN_OR_RETURN(Writer* w, TryAcquireWriter());
   w->control = Writer::Control::kCheckpoint;
   std::optional<integrity::Checkpoint> cp;
   HANSHIRO_RETURN_IF_ERROR(Submit(w, &cp).status());
@@ -789,7 +797,7 @@ Result<integrity::Checkpoint> Log::Checkpoint() {
 }
 
 Status Log::Sync() {
-  Writer* w = AcquireWriter();
+  HANSHIRO_ASSIGN_OR_RETURN(Writer* w, TryAcquireWriter());
   w->control = Writer::Control::kSync;
   return Submit(w, nullptr).status();
 }
@@ -810,7 +818,7 @@ Status Log::health() const {
 }
 
 Status Log::Close() {
-  Writer* w = AcquireWriter();
+  HANSHIRO_ASSIGN_OR_RETURN(Writer* w, TryAcquireWriter());
   w->control = Writer::Control::kClose;
   Status s = Submit(w, nullptr).status();
   if (s.IsBusy()) return s;  // not queued, so not closed: the destructor tries again

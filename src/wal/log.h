@@ -184,6 +184,8 @@ class Log {
   // The caller reserved w->buf; throws std::bad_alloc if memory runs out.
   void Prepare(Writer* w) const;
   Writer* AcquireWriter();
+  // AcquireWriter, or Busy when there is no memory for a writer.
+  Result<Writer*> TryAcquireWriter();
   // Returns a writer that was not submitted to the pool.
   void ReleaseWriter(Writer* w);
   // Why a data group failed: the sticky error, or else the log was closed.
