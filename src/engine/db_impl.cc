@@ -20,16 +20,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kMaxScanLimit = 10'000;
 
-// Whether a value of this type carries an embedding (index entries never do).
-template <typename T>
-bool HasVector(const T& value) {
-  if constexpr (requires { value.vector; }) {
-    return !value.vector.empty();
-  } else {
-    return false;
-  }
-}
-
 double MicrosSince(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count();
 }
@@ -247,8 +237,8 @@ Result<std::vector<EventId>> DBImpl::WriteValues(std::vector<Value> values) {
         [&](auto& x) {
           if (x.id == EventId()) {
             x.id = fresh[next_fresh++];
-          } else if (!HasVector(x)) {
-            unvectored.push_back(i);
+          } else if constexpr (requires { x.vector; }) {  // events and code artifacts
+            if (x.vector.empty()) unvectored.push_back(i);
           }
           if constexpr (std::is_same_v<std::decay_t<decltype(x)>, Event>) {
             if (x.ingest_time_ns == 0) x.ingest_time_ns = now;

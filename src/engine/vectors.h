@@ -47,7 +47,7 @@ class Vectors {
   // Before logging a batch: every vector has the collection's dimension (or
   // fixes it) and finite elements; no id carries two vectors. Names the
   // batch index. May create the collection. Returns how many values carry
-  // a vector (Add has nothing to do for a batch with none).
+  // a vector (Add has no row to add for a batch with none).
   Result<size_t> Check(std::span<const Value> values, uint64_t acknowledged);
   // Applies a logged batch whose first record has `first_seq`, in batch
   // order: a value with a vector replaces its id's row, and each value of

@@ -963,21 +963,28 @@ std::shared_ptr<const Version> DB::current() const {
 }
 
 Status DB::Close() {
+  std::lock_guard close_lock(close_mu_);
+  bool first = false;
   {
     std::lock_guard lock(mu_);
-    if (shutting_down_) return Status::OK();
+    first = !shutting_down_;
     shutting_down_ = true;
     cv_.notify_all();
   }
-  if (bg_.joinable()) bg_.join();
-  flush_helper_.reset();
-  try {
-    if (table_cache_) DeleteObsoleteTables(/*all=*/true);
-  } catch (const std::bad_alloc&) {
-    // Out of memory (from ~DB, a throw would end the process): the tables
-    // left are orphans, which the next open deletes.
+  if (first) {
+    if (bg_.joinable()) bg_.join();
+    flush_helper_.reset();
+    try {
+      if (table_cache_) DeleteObsoleteTables(/*all=*/true);
+    } catch (const std::bad_alloc&) {
+      // Out of memory (from ~DB, a throw would end the process): the tables
+      // left are orphans, which the next open deletes.
+    }
   }
-  return log_ ? log_->Close() : Status::OK();
+  // A log whose Close was Busy (out of memory) is closed again by the next
+  // call.
+  if (!log_ || log_->closed()) return Status::OK();
+  return log_->Close();
 }
 
 Stats DB::stats() const {

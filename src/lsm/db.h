@@ -129,6 +129,8 @@ class DB {
 
   // Flushes nothing; stops the background thread and closes the log (which
   // syncs and signs a final checkpoint). Acknowledged writes are in the log.
+  // After a Busy (no memory), calling it again closes the log; otherwise a
+  // second call returns OK.
   Status Close();
 
   Stats stats() const;
@@ -205,6 +207,7 @@ class DB {
   IdGenerator ids_;
 
   mutable std::mutex mu_;
+  std::mutex close_mu_;  // one Close at a time
   std::condition_variable cv_;     // state changes: switches, flushes, requests
   std::shared_ptr<Mem> mem_;       // guarded by mu_
   std::shared_ptr<Mem> imm_;       // guarded by mu_; being flushed

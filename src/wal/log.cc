@@ -812,6 +812,11 @@ LogStats Log::stats() const {
   return stats_;
 }
 
+bool Log::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
 Status Log::health() const {
   std::lock_guard lock(mu_);
   return error_;

@@ -166,6 +166,8 @@ class Log {
   uint64_t size() const { return committed_.load(std::memory_order_acquire); }
   // OK, or the sticky error every write now returns.
   Status health() const;
+  // Whether Close succeeded (a Busy one leaves the log open, to be closed again).
+  bool closed() const;
   // The checkpoint signing key (all zero without integrity).
   const integrity::PublicKey& public_key() const { return public_key_; }
   const std::string& dir() const { return dir_; }
