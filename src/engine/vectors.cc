@@ -82,14 +82,21 @@ Result<std::unique_ptr<Vectors>> Vectors::Prepare(Env* env, const std::string& r
   // reopens it against the log.
   HANSHIRO_ASSIGN_OR_RETURN(v->found_, vector::Collection::Open(v->DirFor(found), found, metric,
                                                                 UINT64_MAX));
-  v->replay_from_ = v->found_->open_report().next_seq;
+  // The whole log that is left is replayed, not only what follows the last
+  // row: the rows and tombstones written since the last Sync may have reached
+  // the disk in any order (a power cut), and the log keeps every record since
+  // that Sync (segments go only after one). Replaying it redoes lost
+  // removals; [VEC-8] at open undoes removals the log lost.
+  v->replay_from_ = 0;
+  v->found_next_ = v->found_->open_report().next_seq;
   v->dim_ = found;
   return v;
 }
 
 Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
   const std::vector<float>* vec = VectorOf(value);
-  if (vec == nullptr || vec->empty()) {
+  if (vec == nullptr) return Status::OK();  // index entries never carry one
+  if (vec->empty()) {
     // A newer version without a vector: its id's row, if any, goes.
     const EventId id = IdOf(value);
     if (pending_ids_.erase(id) > 0 || (found_ != nullptr && found_->Contains(id))) {
@@ -105,9 +112,11 @@ Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
     }
     dim_ = static_cast<uint32_t>(vec->size());  // the first vector fixed it
   }
-  pending_.push_back({MetaFor(value, seq), /*remove=*/false});
+  // A row the collection has needs no copy of its vector.
+  const bool present = seq < found_next_;
+  pending_.push_back({MetaFor(value, seq), /*remove=*/false, present});
   pending_ids_.insert(pending_.back().meta.id);
-  pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
+  if (!present) pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
   return Status::OK();
 }
 
@@ -122,14 +131,24 @@ Status Vectors::FinishOpen(uint64_t acknowledged) {
   const uint64_t next = owned_->open_report().next_seq;
   size_t row = 0;  // of pending_rows_
   for (const PendingOp& op : pending_) {
-    const auto vec = std::span(pending_rows_).subspan(op.remove ? 0 : row * dim(),
-                                                      op.remove ? 0 : dim());
-    if (!op.remove) ++row;
+    const EventId& id = op.meta.id;
+    if (op.remove) {
+      // Again, in case its tombstone did not reach the disk: the id's row
+      // goes if it is older than this newer version.
+      if (auto live = owned_->LiveSeq(id); live && *live < op.meta.seq) {
+        HANSHIRO_RETURN_IF_ERROR(owned_->Remove(id, op.meta.seq));
+      }
+      continue;
+    }
     if (op.meta.seq < next) continue;  // the collection has it
-    // A newer version of a value replaces (or, without a vector, removes)
-    // the older one's row.
-    if (owned_->Contains(op.meta.id)) HANSHIRO_RETURN_IF_ERROR(owned_->Remove(op.meta.id));
-    if (!op.remove) HANSHIRO_RETURN_IF_ERROR(owned_->Add(op.meta, vec));
+    if (op.present) {
+      return Status::Corruption(fmt::format(
+          "{}: the row of seq {} went between two opens", DirFor(dim()), op.meta.seq));
+    }
+    const auto vec = std::span(pending_rows_).subspan(row++ * dim(), dim());
+    // A newer version of a value replaces the older one's row.
+    if (owned_->Contains(id)) HANSHIRO_RETURN_IF_ERROR(owned_->Remove(id, op.meta.seq));
+    HANSHIRO_RETURN_IF_ERROR(owned_->Add(op.meta, vec));
   }
   pending_.clear();
   pending_.shrink_to_fit();
@@ -196,14 +215,16 @@ Status Vectors::Add(std::span<const Value> values, uint64_t first_seq,
       metas.clear();
       rows.clear();
       const EventId id = IdOf(values[i]);
-      if (c->Contains(id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(id));
+      if (c->Contains(id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(id, first_seq + i));
       continue;
     }
     const std::vector<float>* vec = VectorOf(values[i]);
     if (vec == nullptr || vec->empty()) continue;
     metas.push_back(MetaFor(values[i], first_seq + i));
     rows.insert(rows.end(), vec->begin(), vec->end());
-    if (c->Contains(metas.back().id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id));
+    if (c->Contains(metas.back().id)) {
+      HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id, first_seq + i));
+    }
   }
   if (metas.empty()) return Status::OK();
   return c->AddBatch(metas, rows);

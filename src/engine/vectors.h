@@ -4,9 +4,11 @@
 //
 // Crash consistency with the log: rows are added (and removed) in log order
 // right after their records enter the memtable; at open the collection keeps
-// only rows the log acknowledged, and the log's records from the collection's
-// end on are replayed into it. So after any crash a vector exists if and only
-// if the newest acknowledged version of its value carries it.
+// only rows, and undoes only tombstones, the log acknowledged ([VEC-6],
+// [VEC-8]), and the log that is left (every record since the collection's
+// last sync) is replayed into it, adding missing rows and redoing removals.
+// So after any crash, power cuts included, a vector exists if and only if
+// the newest acknowledged version of its value carries it.
 //
 // The dimension is fixed by the options or by the first vector written; the
 // collection's directory is created (durably) before that first record is
@@ -84,8 +86,11 @@ class Vectors {
   std::unique_ptr<vector::Collection> found_;
   struct PendingOp {
     vector::RowMeta meta;
-    bool remove = false;  // else adds the next dim() floats of pending_rows_
+    bool remove = false;   // else adds a row:
+    bool present = false;  // the collection had it when found; else the next
+                           // dim() floats of pending_rows_
   };
+  uint64_t found_next_ = 0;  // found_'s end
   std::vector<PendingOp> pending_;
   std::set<EventId> pending_ids_;  // ids pending_ adds a row for
   std::vector<float> pending_rows_;

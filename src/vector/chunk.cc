@@ -200,8 +200,9 @@ Result<std::unique_ptr<Chunk>> Chunk::Open(const std::string& path, const Geomet
   if (::pread(fd, h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) {
     return fail(Status::Corruption(path + ": shorter than a chunk header [VEC-3]"));
   }
-  if (std::string_view(h, 8) != kChunkMagic || DecodeFixed32(h + 8) != kChunkVersion) {
-    return fail(Status::Corruption(path + ": not a version 1 vector chunk [VEC-1]"));
+  if (std::string_view(h, 8) != kChunkMagic || DecodeFixed32(h + 8) < kMinChunkVersion ||
+      DecodeFixed32(h + 8) > kChunkVersion) {
+    return fail(Status::Corruption(path + ": not a version 1 or 2 vector chunk [VEC-1]"));
   }
   if (crc32c::Unmask(DecodeFixed32(h + kHeaderCrcOffset)) != crc32c::Value(h, kHeaderCrcOffset)) {
     return fail(Status::Corruption(path + ": header checksum mismatch [VEC-2]"));
@@ -244,6 +245,7 @@ RowMeta Chunk::meta(uint32_t r) const {
   m.event_type = static_cast<uint16_t>(static_cast<uint8_t>(p[kMetaEventType]) |
                                        (static_cast<uint8_t>(p[kMetaEventType + 1]) << 8));
   m.kind = static_cast<uint8_t>(p[kMetaKind]);
+  m.removed_seq = DecodeFixed64(p + kMetaRemovedSeq);  // zero in version 1
   return m;
 }
 
@@ -286,8 +288,9 @@ size_t Chunk::WriteRow(uint32_t r, const RowMeta& m, const float* vec, bool norm
   return dim;
 }
 
-void Chunk::SetState(uint32_t r, uint8_t s) {
+void Chunk::SetState(uint32_t r, uint8_t s, uint64_t removed_seq) {
   uint8_t* p = meta_bytes(r);
+  EncodeFixed64(reinterpret_cast<char*>(p) + kMetaRemovedSeq, removed_seq);
   std::atomic_ref<uint8_t>(p[kMetaState]).store(s, std::memory_order_release);
   EncodeFixed32(reinterpret_cast<char*>(p) + kMetaCrcOffset, crc32c::Mask(RowCrc(r)));
 }

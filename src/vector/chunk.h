@@ -41,6 +41,8 @@ struct RowMeta {
   uint64_t host_hash = 0;
   uint16_t event_type = 0;
   uint8_t kind = 1;
+  // A tombstone's removing record (0 for live rows and version-1 tombstones).
+  uint64_t removed_seq = 0;
 };
 
 class Chunk {
@@ -75,8 +77,9 @@ class Chunk {
   // returns dim. When an element of `vec` is not finite, returns its index
   // and the row stays empty (its vector bytes are not defined).
   size_t WriteRow(uint32_t r, const RowMeta& meta, const float* vec, bool normalize);
-  // Marks row r removed (or live again), updating the checksum.
-  void SetState(uint32_t r, uint8_t state);
+  // Marks row r removed by the log record `removed_seq`, or live again
+  // (removed_seq 0), updating the checksum.
+  void SetState(uint32_t r, uint8_t state, uint64_t removed_seq = 0);
   // Drops rows [from, to): every row there that is not empty is zeroed.
   void ClearRows(uint32_t from, uint32_t to);
   // Drops rows [from, capacity) (what recovery does not keep).

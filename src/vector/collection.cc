@@ -177,6 +177,10 @@ Status Collection::Load(uint64_t acknowledged) {
         break;
       }
       if (m.seq >= acknowledged) break;  // not acknowledged by the log [VEC-6]
+      if (chunk->state(r) == kStateRemoved && m.removed_seq >= acknowledged) {
+        chunk->SetState(r, kStateLive);  // its removal is not in the log [VEC-8]
+        ++report_.revived;
+      }
       if (chunk->state(r) == kStateLive) {
         if (!live_rows_.Insert(m.id, kept)) {
           report_.damage = Status::Corruption(
@@ -300,13 +304,13 @@ Status Collection::AddBatch(std::span<const RowMeta> metas, std::span<const floa
   return Status::OK();
 }
 
-Status Collection::Remove(const EventId& id) {
+Status Collection::Remove(const EventId& id, uint64_t removed_seq) {
   std::lock_guard lock(write_mu_);
   std::unique_lock ids(ids_mu_);
   const std::optional<uint64_t> row = FindRow(id);
   if (!row) return Status::NotFound("no vector for " + id.ToString());
   chunk(*row / geometry_.capacity)
-      ->SetState(static_cast<uint32_t>(*row % geometry_.capacity), kStateRemoved);
+      ->SetState(static_cast<uint32_t>(*row % geometry_.capacity), kStateRemoved, removed_seq);
   live_rows_.Erase(id);
   return Status::OK();
 }
@@ -314,6 +318,16 @@ Status Collection::Remove(const EventId& id) {
 bool Collection::Contains(const EventId& id) const {
   std::shared_lock ids(ids_mu_);
   return FindRow(id).has_value();
+}
+
+std::optional<uint64_t> Collection::LiveSeq(const EventId& id) const {
+  std::optional<uint64_t> row;
+  {
+    std::shared_lock ids(ids_mu_);
+    row = FindRow(id);
+  }
+  if (!row) return std::nullopt;
+  return MetaAt(*row).seq;
 }
 
 Result<std::vector<float>> Collection::Get(const EventId& id) const {

@@ -62,6 +62,7 @@ struct OpenReport {
   uint64_t rows = 0;          // rows kept
   uint64_t live = 0;          // of which not removed
   uint64_t dropped = 0;       // rows dropped: invalid, or not acknowledged by the log
+  uint64_t revived = 0;       // tombstones undone: their removal not acknowledged [VEC-8]
   uint64_t next_seq = 0;      // one past the highest sequence number kept
   Status damage;              // why rows were dropped, when it was damage
 };
@@ -79,7 +80,8 @@ class Collection {
  public:
   // Opens the collection in `dir` (created when missing), keeping the rows
   // whose sequence number is below `acknowledged` (the log's size) and the
-  // valid prefix of rows ([VEC-5], [VEC-6]). dim and metric must match an
+  // valid prefix of rows ([VEC-5], [VEC-6]), and undoing tombstones whose
+  // removing record is not below it ([VEC-8]). dim and metric must match an
   // existing collection.
   // chunk_capacity (rows per chunk file) is for tests; 0 picks ~64 MiB files.
   static Result<std::unique_ptr<Collection>> Open(const std::string& dir, uint32_t dim,
@@ -97,12 +99,15 @@ class Collection {
   // or none: an InvalidArgument names a bad entry (the first of its kind).
   // Readers see the whole batch at once.
   Status AddBatch(std::span<const RowMeta> metas, std::span<const float> vectors);
-  // Tombstones the live row of `id`; NotFound when there is none.
-  Status Remove(const EventId& id);
+  // Tombstones the live row of `id`, naming the log record that removed it
+  // (a newer version of the value; [VEC-8]); NotFound when there is none.
+  Status Remove(const EventId& id, uint64_t removed_seq);
   // The stored vector (unit length for cosine collections).
   Result<std::vector<float>> Get(const EventId& id) const;
   // Whether `id` has a live row.
   bool Contains(const EventId& id) const;
+  // The sequence number of the live row of `id`, if any.
+  std::optional<uint64_t> LiveSeq(const EventId& id) const;
 
   uint64_t rows() const { return rows_.load(std::memory_order_acquire); }
   GrowthStats growth() const;

@@ -185,7 +185,7 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
       stored.push_back(v);
     }
     auto removed = [](uint64_t i) { return i >= 5 && (i - 5) % 97 == 0; };
-    for (uint64_t i = 5; i < first; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+    for (uint64_t i = 5; i < first; i += 97) ASSERT_TRUE(c->Remove(Meta(i).id, 0).ok());
     Filter f;
     f.event_type = 2;
     for (int t = 0; t < 8; ++t) {
@@ -193,7 +193,7 @@ TEST_F(CollectionTest, CompactScanGivesTheFullPrecisionAnswer) {
         for (uint64_t i = first; i < n; ++i) ASSERT_TRUE(c->Add(Meta(i), later[i - first]).ok());
         for (uint64_t i = first; i < n; ++i) {
           if (removed(i)) {
-            ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+            ASSERT_TRUE(c->Remove(Meta(i).id, 0).ok());
           }
         }
       }
@@ -281,6 +281,35 @@ TEST_F(CollectionTest, AHugeQueryFindsWhatItsDirectionFinds) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].row, want[i].row) << i;
 }
 
+// [VEC-8] A tombstone whose removing record the log does not have (a power
+// cut kept the tombstone, not the record) is undone at open, once and for
+// good; one the log acknowledges stays.
+TEST_F(CollectionTest, RemovalsTheLogDidNotAcknowledgeAreUndone) {
+  std::mt19937 rng(8);
+  {
+    auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);
+    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(c->Add(Meta(i), RandomVector(&rng, 8)).ok());
+    ASSERT_TRUE(c->Remove(Meta(2).id, 30).ok());  // rows have seqs 0, 2, .., 18
+    ASSERT_TRUE(c->Remove(Meta(3).id, 40).ok());
+  }
+  {
+    auto c = MustOpen(dir_.path(), 8, Metric::kL2, 35);  // the log holds seqs 0..34
+    EXPECT_EQ(c->open_report().revived, 1u);
+    EXPECT_EQ(c->open_report().rows, 10u);
+    EXPECT_EQ(c->live(), 9u);
+    EXPECT_FALSE(c->Contains(Meta(2).id));  // removed by seq 30, acknowledged
+    EXPECT_TRUE(c->Contains(Meta(3).id));   // removed by seq 40, which the log lost
+    EXPECT_EQ(c->LiveSeq(Meta(3).id), Meta(3).seq);
+    auto hits = c->Search(*c->Get(Meta(3).id), 1);
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ((*hits)[0].id, Meta(3).id);
+  }
+  auto c = MustOpen(dir_.path(), 8, Metric::kL2, 100);  // undone on disk, not only in memory
+  EXPECT_EQ(c->open_report().revived, 0u);
+  EXPECT_TRUE(c->Contains(Meta(3).id));
+  EXPECT_FALSE(c->Contains(Meta(2).id));
+}
+
 TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
   std::mt19937 rng(4);
   auto c = MustOpen(dir_.path(), 8, Metric::kL2, UINT64_MAX);
@@ -289,8 +318,8 @@ TEST_F(CollectionTest, RemovedRowsAreNeverReturned) {
     data.push_back(RandomVector(&rng, 8));
     ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
   }
-  for (uint64_t i = 0; i < 100; i += 2) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
-  EXPECT_TRUE(c->Remove(Meta(0).id).IsNotFound());
+  for (uint64_t i = 0; i < 100; i += 2) ASSERT_TRUE(c->Remove(Meta(i).id, 0).ok());
+  EXPECT_TRUE(c->Remove(Meta(0).id, 0).IsNotFound());
   EXPECT_TRUE(c->Get(Meta(0).id).status().IsNotFound());
   EXPECT_EQ(c->live(), 50u);
   auto hits = *c->Search(data[0], 100);
@@ -430,7 +459,7 @@ TEST_F(CollectionTest, ReopenKeepsAcknowledgedRowsAcrossChunks) {
       data.push_back(RandomVector(&rng, 24));
       ASSERT_TRUE(c->Add(Meta(i), data.back()).ok());
     }
-    ASSERT_TRUE(c->Remove(Meta(10).id).ok());
+    ASSERT_TRUE(c->Remove(Meta(10).id, 0).ok());
     before = *c->Search(q, 20);
     ASSERT_TRUE(c->Sync().ok());
   }
@@ -527,6 +556,46 @@ TEST_F(CollectionTest, CraftedHeaderFieldsAreRefusedSafely) {
     if (bytes == original) continue;
     ASSERT_FALSE(c.ok()) << "field " << field << " value " << value;
     EXPECT_TRUE(c.status().IsCorruption() || c.status().IsInvalidArgument()) << c.status().ToString();
+  }
+}
+
+// A version-1 chunk (no removed_seq: bytes 44..51 zero) opens with its rows
+// and tombstones as they were; versions 0 and 3 are refused [VEC-1].
+TEST_F(CollectionTest, VersionOneChunksAreReadAndOtherVersionsRefused) {
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
+    for (uint64_t i = 0; i < 4; ++i) {
+      ASSERT_TRUE(c->Add(Meta(i), std::vector<float>{1.0f * i, 2, 3, 4}).ok());
+    }
+    ASSERT_TRUE(c->Remove(Meta(1).id, 0).ok());  // as version 1 wrote tombstones
+  }
+  const std::string chunk = dir_.File("chunk-000001.vec");
+  std::string original;
+  {
+    std::ifstream in(chunk, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const uint32_t version : {1u, 0u, 3u}) {
+    std::string bytes = original;
+    for (int b = 0; b < 4; ++b) bytes[8 + b] = static_cast<char>(version >> (8 * b));
+    const uint32_t crc = crc32c::Mask(crc32c::Value(bytes.data(), kHeaderCrcOffset));
+    for (int b = 0; b < 4; ++b) bytes[kHeaderCrcOffset + b] = static_cast<char>(crc >> (8 * b));
+    {
+      std::ofstream out(chunk, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    auto c = Collection::Open(dir_.path(), 4, Metric::kL2, /*acknowledged=*/5);
+    if (version != 1) {
+      ASSERT_FALSE(c.ok()) << version;
+      EXPECT_NE(c.status().ToString().find("[VEC-1]"), std::string::npos) << c.status().ToString();
+      continue;
+    }
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ((*c)->open_report().rows, 3u);  // seqs 0, 2, 4 are below 5
+    EXPECT_EQ((*c)->open_report().revived, 0u);
+    EXPECT_EQ((*c)->live(), 2u);
+    EXPECT_FALSE((*c)->Contains(Meta(1).id));
+    EXPECT_EQ((*c)->Get(Meta(2).id)->at(0), 2.0f);
   }
 }
 

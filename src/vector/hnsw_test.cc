@@ -92,7 +92,7 @@ TEST(HnswTest, RemovedRowsAreNeverReturnedAndFiltersHold) {
   auto c = Fill(dir.path(), data, Metric::kCosine);
   Hnsw index(c.get(), {});
   index.Update();
-  for (uint64_t i = 0; i < 8000; i += 3) ASSERT_TRUE(c->Remove(Meta(i).id).ok());
+  for (uint64_t i = 0; i < 8000; i += 3) ASSERT_TRUE(c->Remove(Meta(i).id, 0).ok());
   Filter f;
   f.event_type = 1;
   f.host_hash = 3;  // 1 row in 28 matches

@@ -10,7 +10,9 @@
 namespace hanshiro::vector {
 
 constexpr std::string_view kChunkMagic = "HSVECCHK";
-constexpr uint32_t kChunkVersion = 1;
+// Version 2 adds removed_seq to tombstones; version 1 chunks are read too.
+constexpr uint32_t kChunkVersion = 2;
+constexpr uint32_t kMinChunkVersion = 1;
 constexpr size_t kChunkHeaderSize = 4096;
 constexpr size_t kHeaderCrcOffset = 56;
 constexpr size_t kMetaSize = 64;
@@ -28,6 +30,7 @@ constexpr size_t kMetaHost = 32;
 constexpr size_t kMetaEventType = 40;
 constexpr size_t kMetaKind = 42;
 constexpr size_t kMetaState = 43;
+constexpr size_t kMetaRemovedSeq = 44;  // version 2
 
 constexpr uint8_t kStateEmpty = 0;
 constexpr uint8_t kStateLive = 1;
