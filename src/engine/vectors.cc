@@ -89,6 +89,7 @@ Result<std::unique_ptr<Vectors>> Vectors::Prepare(Env* env, const std::string& r
   // removals; [VEC-8] at open undoes removals the log lost.
   v->replay_from_ = 0;
   v->found_next_ = v->found_->open_report().next_seq;
+  v->opening_ = true;
   v->dim_ = found;
   return v;
 }
@@ -112,11 +113,12 @@ Status Vectors::CollectReplay(uint64_t seq, const Value& value) {
     }
     dim_ = static_cast<uint32_t>(vec->size());  // the first vector fixed it
   }
-  // A row the collection has needs no copy of its vector.
-  const bool present = seq < found_next_;
-  pending_.push_back({MetaFor(value, seq), /*remove=*/false, present});
+  // A row the collection has is left to it: if the tombstone it put on an
+  // older row of the id was lost, open tombstones that row again [VEC-7].
+  if (seq < found_next_) return Status::OK();
+  pending_.push_back({MetaFor(value, seq), /*remove=*/false});
   pending_ids_.insert(pending_.back().meta.id);
-  if (!present) pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
+  pending_rows_.insert(pending_rows_.end(), vec->begin(), vec->end());
   return Status::OK();
 }
 
@@ -140,12 +142,8 @@ Status Vectors::FinishOpen(uint64_t acknowledged) {
       }
       continue;
     }
-    if (op.meta.seq < next) continue;  // the collection has it
-    if (op.present) {
-      return Status::Corruption(fmt::format(
-          "{}: the row of seq {} went between two opens", DirFor(dim()), op.meta.seq));
-    }
     const auto vec = std::span(pending_rows_).subspan(row++ * dim(), dim());
+    if (op.meta.seq < next) continue;  // the collection has it
     // A newer version of a value replaces the older one's row.
     if (owned_->Contains(id)) HANSHIRO_RETURN_IF_ERROR(owned_->Remove(id, op.meta.seq));
     HANSHIRO_RETURN_IF_ERROR(owned_->Add(op.meta, vec));
@@ -155,6 +153,10 @@ Status Vectors::FinishOpen(uint64_t acknowledged) {
   pending_ids_.clear();
   pending_rows_.clear();
   pending_rows_.shrink_to_fit();
+  // What open repaired ([VEC-5..8]) and redid is on disk before new records
+  // take sequence numbers the repairs are judged by.
+  HANSHIRO_RETURN_IF_ERROR(owned_->Sync());
+  opening_.store(false, std::memory_order_release);
   collection_.store(owned_.get(), std::memory_order_release);
   return Status::OK();
 }
@@ -231,6 +233,9 @@ Status Vectors::Add(std::span<const Value> values, uint64_t first_seq,
 }
 
 Status Vectors::Sync() const {
+  // Until open has replayed the log into the collection, the log must keep
+  // every segment (its segments go only after this succeeds).
+  if (opening_.load(std::memory_order_acquire)) return Status::Busy("vectors: opening");
   vector::Collection* c = collection_.load(std::memory_order_acquire);
   return c != nullptr ? c->Sync() : Status::OK();
 }

@@ -57,7 +57,8 @@ class Vectors {
   // may have a row) removes its id's row. Values the caller gave fresh ids
   // need not be listed: they have no row. A no-op before the first vector.
   Status Add(std::span<const Value> values, uint64_t first_seq, std::span<const size_t> unvectored);
-  // Makes every vector added so far durable (msync); thread-safe.
+  // Makes every vector added so far durable (msync); thread-safe. Busy
+  // while open has not replayed the log into a found collection yet.
   Status Sync() const;
 
   // Null until the first vector.
@@ -86,11 +87,10 @@ class Vectors {
   std::unique_ptr<vector::Collection> found_;
   struct PendingOp {
     vector::RowMeta meta;
-    bool remove = false;   // else adds a row:
-    bool present = false;  // the collection had it when found; else the next
-                           // dim() floats of pending_rows_
+    bool remove = false;  // else adds the next dim() floats of pending_rows_
   };
-  uint64_t found_next_ = 0;  // found_'s end
+  uint64_t found_next_ = 0;          // found_'s end
+  std::atomic<bool> opening_{false};  // a found collection, until FinishOpen
   std::vector<PendingOp> pending_;
   std::set<EventId> pending_ids_;  // ids pending_ adds a row for
   std::vector<float> pending_rows_;

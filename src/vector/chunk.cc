@@ -245,8 +245,11 @@ RowMeta Chunk::meta(uint32_t r) const {
   m.event_type = static_cast<uint16_t>(static_cast<uint8_t>(p[kMetaEventType]) |
                                        (static_cast<uint8_t>(p[kMetaEventType + 1]) << 8));
   m.kind = static_cast<uint8_t>(p[kMetaKind]);
-  m.removed_seq = DecodeFixed64(p + kMetaRemovedSeq);  // zero in version 1
   return m;
+}
+
+uint64_t Chunk::removed_seq(uint32_t r) const {
+  return DecodeFixed64(reinterpret_cast<const char*>(meta_bytes(r)) + kMetaRemovedSeq);
 }
 
 uint32_t Chunk::RowCrc(uint32_t r) const {

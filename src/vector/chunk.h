@@ -41,8 +41,6 @@ struct RowMeta {
   uint64_t host_hash = 0;
   uint16_t event_type = 0;
   uint8_t kind = 1;
-  // A tombstone's removing record (0 for live rows and version-1 tombstones).
-  uint64_t removed_seq = 0;
 };
 
 class Chunk {
@@ -69,6 +67,9 @@ class Chunk {
   uint8_t state(uint32_t r) const {
     return std::atomic_ref<uint8_t>(meta_bytes(r)[kMetaState]).load(std::memory_order_acquire);
   }
+  // A tombstone's removing record: 0 for live rows and version-1 tombstones.
+  // Not for readers concurrent with SetState (for open).
+  uint64_t removed_seq(uint32_t r) const;
   // Present: state live or removed, and the checksum matches [VEC-5].
   bool RowValid(uint32_t r) const;
 

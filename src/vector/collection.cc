@@ -177,16 +177,21 @@ Status Collection::Load(uint64_t acknowledged) {
         break;
       }
       if (m.seq >= acknowledged) break;  // not acknowledged by the log [VEC-6]
-      if (chunk->state(r) == kStateRemoved && m.removed_seq >= acknowledged) {
+      if (chunk->state(r) == kStateRemoved && chunk->removed_seq(r) >= acknowledged) {
         chunk->SetState(r, kStateLive);  // its removal is not in the log [VEC-8]
         ++report_.revived;
       }
-      if (chunk->state(r) == kStateLive) {
-        if (!live_rows_.Insert(m.id, kept)) {
-          report_.damage = Status::Corruption(
-              fmt::format("{}: row {} repeats the live id {} [VEC-7]", path, r, m.id.ToString()));
-          break;
-        }
+      if (chunk->state(r) == kStateLive && !live_rows_.Insert(m.id, kept)) {
+        // An older row of the id is live too: its tombstone did not reach
+        // the disk. This newer version replaced it [VEC-7].
+        const uint64_t older = *live_rows_.Find(m.id);
+        Chunk* holder = older / expected.capacity == number - 1
+                            ? chunk.get()  // this one, not published yet
+                            : this->chunk(older / expected.capacity);
+        holder->SetState(static_cast<uint32_t>(older % expected.capacity), kStateRemoved, m.seq);
+        live_rows_.Erase(m.id);
+        (void)live_rows_.Insert(m.id, kept);
+        ++report_.replaced;
       }
       next_seq_ = m.seq + 1;
       ++kept;

@@ -63,6 +63,7 @@ struct OpenReport {
   uint64_t live = 0;          // of which not removed
   uint64_t dropped = 0;       // rows dropped: invalid, or not acknowledged by the log
   uint64_t revived = 0;       // tombstones undone: their removal not acknowledged [VEC-8]
+  uint64_t replaced = 0;      // older live rows of an id tombstoned [VEC-7]
   uint64_t next_seq = 0;      // one past the highest sequence number kept
   Status damage;              // why rows were dropped, when it was damage
 };

@@ -559,6 +559,42 @@ TEST_F(CollectionTest, CraftedHeaderFieldsAreRefusedSafely) {
   }
 }
 
+// [VEC-7] and [VEC-8] together, after a power cut that lost one tombstone
+// page and the last record: x was written at seqs 0, 8 and 10 (rows 0, 1, 2,
+// each replacing the one before); the log holds seqs 0..9 and row 0's
+// tombstone is gone. Row 2 is not acknowledged, row 1's removal (by seq 10)
+// is undone, and row 0, live again by the lost page, is tombstoned by row 1.
+TEST_F(CollectionTest, ALostTombstoneAndALostRecordLeaveTheNewestAcknowledgedRow) {
+  RowMeta m = Meta(0);
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
+    for (const uint64_t seq : {0u, 8u, 10u}) {
+      if (seq > 0) ASSERT_TRUE(c->Remove(m.id, seq).ok());
+      m.seq = seq;
+      ASSERT_TRUE(c->Add(m, std::vector<float>{1.0f * seq, 2, 3, 4}).ok());
+    }
+  }
+  {
+    auto chunk = Chunk::Open(dir_.File("chunk-000001.vec"), Geometry{}, 1);
+    ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+    ASSERT_EQ((*chunk)->state(0), kStateRemoved);
+    (*chunk)->SetState(0, kStateLive);
+  }
+  {
+    auto c = MustOpen(dir_.path(), 4, Metric::kL2, /*acknowledged=*/10);
+    EXPECT_EQ(c->open_report().rows, 2u);
+    EXPECT_EQ(c->open_report().revived, 1u);
+    EXPECT_EQ(c->open_report().replaced, 1u);
+    EXPECT_TRUE(c->open_report().damage.ok()) << c->open_report().damage.ToString();
+    EXPECT_EQ(c->live(), 1u);
+    EXPECT_EQ(c->LiveSeq(m.id), 8u);
+    EXPECT_EQ(c->Get(m.id)->at(0), 8.0f);
+  }
+  auto c = MustOpen(dir_.path(), 4, Metric::kL2, 10);  // repaired on disk
+  EXPECT_EQ(c->open_report().revived + c->open_report().replaced, 0u);
+  EXPECT_EQ(c->LiveSeq(m.id), 8u);
+}
+
 // A version-1 chunk (no removed_seq: bytes 44..51 zero) opens with its rows
 // and tombstones as they were; versions 0 and 3 are refused [VEC-1].
 TEST_F(CollectionTest, VersionOneChunksAreReadAndOtherVersionsRefused) {
