@@ -445,7 +445,9 @@ TEST_F(EngineTest, ARemovalThePowerCutTookFromTheLogIsUndone) {
   EXPECT_EQ(db_->Stats().vectors, 1u);
   auto hits = db_->FindSimilar(std::vector<float>{1, 0, 0, 0}, 1);
   EXPECT_EQ(hits->size(), 1u);
-  if (!hits->empty()) EXPECT_EQ((*hits)[0].id, x.id);
+  if (!hits->empty()) {
+    EXPECT_EQ((*hits)[0].id, x.id);
+  }
   db_.reset();
 }
 

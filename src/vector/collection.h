@@ -120,8 +120,9 @@ class Collection {
   Result<std::vector<Hit>> Search(std::span<const float> query, size_t k,
                                   const Filter& filter = {}, int threads = 1) const;
 
-  // msync of every chunk: every row added before the call is durable after.
-  // Appends may run meanwhile.
+  // msync of every chunk, then fsync of the directory: every row added before
+  // the call is durable after, in a file that keeps its name. Appends may run
+  // meanwhile.
   Status Sync();
 
   // Row access for indexes built over this collection (hnsw.h).

@@ -569,7 +569,9 @@ TEST_F(CollectionTest, ALostTombstoneAndALostRecordLeaveTheNewestAcknowledgedRow
   {
     auto c = MustOpen(dir_.path(), 4, Metric::kL2, UINT64_MAX, 256);
     for (const uint64_t seq : {0u, 8u, 10u}) {
-      if (seq > 0) ASSERT_TRUE(c->Remove(m.id, seq).ok());
+      if (seq > 0) {
+        ASSERT_TRUE(c->Remove(m.id, seq).ok());
+      }
       m.seq = seq;
       ASSERT_TRUE(c->Add(m, std::vector<float>{1.0f * seq, 2, 3, 4}).ok());
     }
