@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -479,6 +480,65 @@ TEST_F(EngineTest, ARemovalWhoseTombstoneThePowerCutLostIsRedone) {
   EXPECT_EQ((*hits)[0].id, *later);
   Open();  // and it stays redone
   EXPECT_EQ(db_->Stats().vectors, 1u);
+}
+
+// A batch whose vectors the store cannot take (here: its next chunk file
+// cannot be created) is in the log but not in the vector store. Writes stop,
+// and the log keeps every segment from then on, flushes or not, so the next
+// open replays every vector.
+TEST_F(EngineTest, VectorsTheStoreFailedToTakeAreKeptInTheLogUntilReopened) {
+  constexpr int kDim = 4096;  // 4092 rows fill a chunk
+  const std::string collection = dir_.path() + "/vectors/d4096-cosine";
+  const std::string obstacle = collection + "/chunk-000002.vec";
+  std::filesystem::create_directories(obstacle);  // a directory where the file goes
+  Options o = TestOptions();
+  o.wal_file_size = 1 << 20;  // segments of about 60 events, removed after flushes
+  Open(o);
+  auto vector_of = [](int i) {
+    std::vector<float> v(kDim, 0.0f);
+    v[i % kDim] = 1.0f;
+    v[(i * 7 + 1) % kDim] += 0.5f;
+    return v;
+  };
+  int logged = 0;
+  Status failed;
+  for (int b = 0; failed.ok() && b < 30; ++b) {
+    std::vector<Event> batch;
+    for (int i = 0; i < 250; ++i) batch.push_back(MakeEvent(b * 250 + i, vector_of(b * 250 + i)));
+    auto ids = db_->WriteBatch(std::move(batch));
+    logged += 250;  // a batch that fails here is logged all the same
+    if (!ids.ok()) failed = ids.status();
+    if (b % 4 == 3) {
+      ASSERT_TRUE(db_->Flush().ok());
+    }
+  }
+  ASSERT_FALSE(failed.ok()) << "the second chunk was created";
+  EXPECT_LT(logged, 30 * 250);
+  EXPECT_FALSE(db_->Write(MakeEvent(99999, vector_of(3))).ok());  // writes stop
+  {
+    // A record logged after the failed batch (as another writer's batch
+    // could be) starts a new segment, so the failed batch's is not the
+    // one being written: a flush could remove it.
+    Event e = MakeEvent(99999);
+    e.id = EventId::FromParts(1'700'000'000'000, 7, 7);
+    e.ingest_time_ns = kT0;
+    std::string rec;
+    ASSERT_TRUE(record::Encode(e, &rec).ok());
+    const std::string key(StorageKey::For(e).view());
+    const lsm::WriteRecord w{key, rec};
+    ASSERT_TRUE(impl()->store()->Write({&w, 1}).ok());
+  }
+  ASSERT_TRUE(db_->Flush().ok());  // the flush goes on; the log's segments stay
+  db_.reset();
+  std::filesystem::remove(obstacle);
+  Open(o);
+  EXPECT_EQ(db_->Stats().vectors, static_cast<uint64_t>(logged));
+  for (const int i : {0, logged - 1}) {
+    auto hits = db_->FindSimilar(vector_of(i), 1);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_NEAR((*hits)[0].score, 1.0f, 1e-5) << i;
+  }
 }
 
 // Vectors whose records a power cut took from the log are dropped: a vector

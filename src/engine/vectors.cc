@@ -202,6 +202,15 @@ Result<size_t> Vectors::Check(std::span<const Value> values, uint64_t acknowledg
 
 Status Vectors::Add(std::span<const Value> values, uint64_t first_seq,
                     std::span<const size_t> unvectored) {
+  Status s = Apply(values, first_seq, unvectored);
+  // The log keeps the batch's records only while the sync before a segment
+  // goes succeeds: after this, none goes, and the next open replays them.
+  if (!s.ok()) failed_.store(true, std::memory_order_release);
+  return s;
+}
+
+Status Vectors::Apply(std::span<const Value> values, uint64_t first_seq,
+                      std::span<const size_t> unvectored) {
   // Null means no vector was ever written (Check creates it before a batch
   // with one is logged), so there is no row to replace either.
   vector::Collection* c = collection_.load(std::memory_order_acquire);
@@ -236,6 +245,9 @@ Status Vectors::Sync() const {
   // Until open has replayed the log into the collection, the log must keep
   // every segment (its segments go only after this succeeds).
   if (opening_.load(std::memory_order_acquire)) return Status::Busy("vectors: opening");
+  if (failed_.load(std::memory_order_acquire)) {
+    return Status::IOError("vectors: a batch's vectors were not stored; the log keeps them");
+  }
   vector::Collection* c = collection_.load(std::memory_order_acquire);
   return c != nullptr ? c->Sync() : Status::OK();
 }

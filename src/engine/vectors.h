@@ -58,7 +58,9 @@ class Vectors {
   // need not be listed: they have no row. A no-op before the first vector.
   Status Add(std::span<const Value> values, uint64_t first_seq, std::span<const size_t> unvectored);
   // Makes every vector added so far durable (msync); thread-safe. Busy
-  // while open has not replayed the log into a found collection yet.
+  // while open has not replayed the log into a found collection yet, and an
+  // error once an Add failed (so the log keeps every segment until the next
+  // open replays the batch).
   Status Sync() const;
 
   // Null until the first vector.
@@ -73,6 +75,7 @@ class Vectors {
       : env_(env), root_(std::move(root)), metric_(metric) {}
   std::string DirFor(uint32_t dim) const;
   Status Create(uint32_t dim, uint64_t acknowledged);
+  Status Apply(std::span<const Value> values, uint64_t first_seq, std::span<const size_t> unvectored);
 
   Env* const env_;
   const std::string root_;
@@ -91,6 +94,7 @@ class Vectors {
   };
   uint64_t found_next_ = 0;          // found_'s end
   std::atomic<bool> opening_{false};  // a found collection, until FinishOpen
+  std::atomic<bool> failed_{false};   // an Add failed
   std::vector<PendingOp> pending_;
   std::set<EventId> pending_ids_;  // ids pending_ adds a row for
   std::vector<float> pending_rows_;
