@@ -108,6 +108,26 @@ void ExpectAcked(const DB& db, const Acked& acked, const std::string& at) {
   }
 }
 
+// The store in dir; null (and a failure) when it does not open.
+std::unique_ptr<DB> OpenOrFail(const std::string& dir, const std::string& at) {
+  auto opened = DB::Open(SmallOptions(), dir);
+  EXPECT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
+// Reopens dir: it recovers whole, every acknowledged record reads back, and
+// the log verifies. Returns the store (null when it did not open).
+std::unique_ptr<DB> ExpectReopensWhole(const std::string& dir, const Acked& acked,
+                                       const std::string& at) {
+  std::unique_ptr<DB> db = OpenOrFail(dir, at + ", reopening");
+  if (db == nullptr) return nullptr;
+  EXPECT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
+  ExpectAcked(*db, acked, at + ", after reopening");
+  const wal::VerifyReport report = db->log()->Verify();
+  EXPECT_TRUE(report.intact()) << at << ": " << report.error.ToString();
+  return db;
+}
+
 // `writers` threads each write three batches of 20 at once; writer 0's nth
 // allocation in its second batch fails. Then the checks of the file comment.
 // Returns whether the failure was reached.
@@ -118,10 +138,8 @@ bool RunCase(int writers, long n) {
   std::mutex acked_mu;
   bool reached = false;
   {
-    auto opened = DB::Open(SmallOptions(), dir.path());
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return false;
-    std::unique_ptr<DB> db = std::move(opened).value();
+    std::unique_ptr<DB> db = OpenOrFail(dir.path(), at);
+    if (db == nullptr) return false;
     WithinTenSeconds(at, [&] {
       std::vector<std::thread> threads;
       for (int t = 0; t < writers; ++t) {
@@ -142,14 +160,8 @@ bool RunCase(int writers, long n) {
     ExpectAcked(*db, acked, at + ", before closing");
     WithinTenSeconds(at + ", closing", [&] { db.reset(); });
   }
-  auto opened = DB::Open(SmallOptions(), dir.path());
-  EXPECT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
-  if (!opened.ok()) return false;
-  std::unique_ptr<DB> db = std::move(opened).value();
-  EXPECT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
-  ExpectAcked(*db, acked, at + ", after reopening");
-  const wal::VerifyReport report = db->log()->Verify();
-  EXPECT_TRUE(report.intact()) << at << ": " << report.error.ToString();
+  std::unique_ptr<DB> db = ExpectReopensWhole(dir.path(), acked, at);
+  if (db == nullptr) return false;
   // The reopened store takes writes.
   EXPECT_TRUE(WriteFailingAt(db.get(), Batch(1000, 5), 0, &acked, &acked_mu) == false);
   EXPECT_EQ(acked.count(testing::MakeEvent(1000, kT0 + 1000, 0).key), 1u) << at;
@@ -192,10 +204,8 @@ bool RunControlCase(Control control, bool write_first, long n) {
   std::mutex acked_mu;
   bool reached = false;
   {
-    auto opened = DB::Open(SmallOptions(), dir.path());
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return false;
-    std::unique_ptr<DB> db = std::move(opened).value();
+    std::unique_ptr<DB> db = OpenOrFail(dir.path(), at);
+    if (db == nullptr) return false;
     if (write_first) {
       WriteFailingAt(db.get(), Batch(0, 30), 0, &acked, &acked_mu);
       EXPECT_EQ(acked.size(), 30u) << at;
@@ -227,14 +237,7 @@ bool RunControlCase(Control control, bool write_first, long n) {
       db.reset();
     }
   }
-  auto opened = DB::Open(SmallOptions(), dir.path());
-  EXPECT_TRUE(opened.ok()) << at << ": " << opened.status().ToString();
-  if (!opened.ok()) return false;
-  std::unique_ptr<DB> db = std::move(opened).value();
-  EXPECT_TRUE(db->recovery().broken.ok()) << at << ": " << db->recovery().broken.ToString();
-  ExpectAcked(*db, acked, at + ", after reopening");
-  const wal::VerifyReport report = db->log()->Verify();
-  EXPECT_TRUE(report.intact()) << at << ": " << report.error.ToString();
+  (void)ExpectReopensWhole(dir.path(), acked, at);
   return reached;
 }
 

@@ -55,6 +55,15 @@ class EngineTest : public ::testing::Test {
     db_ = std::move(db).value();
   }
   engine::DBImpl* impl() { return static_cast<engine::DBImpl*>(db_.get()); }
+  // Logs e through the store alone: it is in the log, and never given to
+  // the vector store (as after a crash between the two).
+  void LogBehindTheVectorStore(const Event& e) {
+    std::string rec;
+    ASSERT_TRUE(record::Encode(e, &rec).ok());
+    const std::string key(StorageKey::For(e).view());
+    const lsm::WriteRecord w{key, rec};
+    ASSERT_TRUE(impl()->store()->Write({&w, 1}).ok());
+  }
 
   ::hanshiro::testing::TestDir dir_;
   std::unique_ptr<DB> db_;
@@ -307,15 +316,10 @@ TEST_F(EngineTest, FlushedLogSegmentsGoAndEverythingStaysFoundAndVerified) {
 TEST_F(EngineTest, VectorsMissingFromTheStoreAreReplayedFromTheLog) {
   Open();
   ASSERT_TRUE(db_->Write(MakeEvent(0, {1, 0, 0, 0})).ok());  // fixes the dimension
-  lsm::DB* store = impl()->store();
   Event e = MakeEvent(1, {0, 1, 0, 0});
   e.id = EventId::FromParts(1'700'000'000'000, 7, 7);
   e.ingest_time_ns = kT0;
-  std::string rec;
-  ASSERT_TRUE(record::Encode(e, &rec).ok());
-  const std::string key(StorageKey::For(e).view());
-  const lsm::WriteRecord w{key, rec};
-  ASSERT_TRUE(store->Write({&w, 1}).ok());  // logged behind the vector store's back
+  LogBehindTheVectorStore(e);
   auto hits = db_->FindSimilar(std::vector<float>{0, 1, 0, 0}, 1);
   ASSERT_NE((*hits)[0].id, e.id);
   Open();
@@ -390,22 +394,14 @@ TEST_F(EngineTest, ReplayedNewerVersionsReplaceOrRemoveTheirVector) {
   x.event_time_ns = kT0;
   x.ingest_time_ns = kT0;
   ASSERT_TRUE(db_->Write(x).ok());
-  lsm::DB* store = impl()->store();
-  auto behind_the_vectors_back = [&](Event e) {  // logged, never given to the vector store
-    std::string rec;
-    ASSERT_TRUE(record::Encode(e, &rec).ok());
-    const std::string key(StorageKey::For(e).view());
-    const lsm::WriteRecord r{key, rec};
-    ASSERT_TRUE(store->Write({&r, 1}).ok());
-  };
   Event v = x;  // a second id: a row added and removed, both in the replay
   v.id = EventId::FromParts(1'700'000'000'000, 7, 2);
   v.vector = {0, 0, 1, 0};
-  behind_the_vectors_back(v);
+  LogBehindTheVectorStore(v);
   v.vector.clear();
-  behind_the_vectors_back(v);
+  LogBehindTheVectorStore(v);
   x.vector.clear();
-  behind_the_vectors_back(x);  // x's row was in the store before the replay
+  LogBehindTheVectorStore(x);  // x's row was in the store before the replay
   EXPECT_EQ(db_->Stats().vectors, 1u);  // the store has not seen them yet
   Open();
   EXPECT_EQ(db_->Stats().vectors, 0u);
@@ -522,11 +518,7 @@ TEST_F(EngineTest, VectorsTheStoreFailedToTakeAreKeptInTheLogUntilReopened) {
     Event e = MakeEvent(99999);
     e.id = EventId::FromParts(1'700'000'000'000, 7, 7);
     e.ingest_time_ns = kT0;
-    std::string rec;
-    ASSERT_TRUE(record::Encode(e, &rec).ok());
-    const std::string key(StorageKey::For(e).view());
-    const lsm::WriteRecord w{key, rec};
-    ASSERT_TRUE(impl()->store()->Write({&w, 1}).ok());
+    LogBehindTheVectorStore(e);
   }
   ASSERT_TRUE(db_->Flush().ok());  // the flush goes on; the log's segments stay
   db_.reset();

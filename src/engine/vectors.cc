@@ -34,6 +34,11 @@ bool ParseDirName(const std::string& name, uint32_t* dim, std::string* metric) {
   return true;
 }
 
+// Tombstones the live row of `id`, if it has one, for the record `seq`.
+Status RemoveIfLive(vector::Collection* c, const EventId& id, uint64_t seq) {
+  return c->Contains(id) ? c->Remove(id, seq) : Status::OK();
+}
+
 }  // namespace
 
 vector::RowMeta Vectors::MetaFor(const Value& value, uint64_t seq) {
@@ -145,7 +150,7 @@ Status Vectors::FinishOpen(uint64_t acknowledged) {
     const auto vec = std::span(pending_rows_).subspan(row++ * dim(), dim());
     if (op.meta.seq < next) continue;  // the collection has it
     // A newer version of a value replaces the older one's row.
-    if (owned_->Contains(id)) HANSHIRO_RETURN_IF_ERROR(owned_->Remove(id, op.meta.seq));
+    HANSHIRO_RETURN_IF_ERROR(RemoveIfLive(owned_.get(), id, op.meta.seq));
     HANSHIRO_RETURN_IF_ERROR(owned_->Add(op.meta, vec));
   }
   pending_.clear();
@@ -225,17 +230,14 @@ Status Vectors::Apply(std::span<const Value> values, uint64_t first_seq,
       if (!metas.empty()) HANSHIRO_RETURN_IF_ERROR(c->AddBatch(metas, rows));
       metas.clear();
       rows.clear();
-      const EventId id = IdOf(values[i]);
-      if (c->Contains(id)) HANSHIRO_RETURN_IF_ERROR(c->Remove(id, first_seq + i));
+      HANSHIRO_RETURN_IF_ERROR(RemoveIfLive(c, IdOf(values[i]), first_seq + i));
       continue;
     }
     const std::vector<float>* vec = VectorOf(values[i]);
     if (vec == nullptr || vec->empty()) continue;
     metas.push_back(MetaFor(values[i], first_seq + i));
     rows.insert(rows.end(), vec->begin(), vec->end());
-    if (c->Contains(metas.back().id)) {
-      HANSHIRO_RETURN_IF_ERROR(c->Remove(metas.back().id, first_seq + i));
-    }
+    HANSHIRO_RETURN_IF_ERROR(RemoveIfLive(c, metas.back().id, first_seq + i));
   }
   if (metas.empty()) return Status::OK();
   return c->AddBatch(metas, rows);

@@ -1,17 +1,14 @@
 #include "vector/collection.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "hanshiro/env.h"
 
 namespace hanshiro::vector {
 namespace {
@@ -486,13 +483,7 @@ Status Collection::Sync() {
   for (Chunk* c : chunks) HANSHIRO_RETURN_IF_ERROR(c->Sync());
   // And the directory, so the chunk files created since the last sync keep
   // their names after a power cut (msync covers only their contents).
-  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(fmt::format("open {}: {}", dir_, std::strerror(errno)));
-  const bool synced = ::fsync(fd) == 0;
-  const int error = errno;
-  ::close(fd);
-  if (!synced) return Status::IOError(fmt::format("fsync {}: {}", dir_, std::strerror(error)));
-  return Status::OK();
+  return Env::Default()->SyncDir(dir_);
 }
 
 }  // namespace hanshiro::vector
